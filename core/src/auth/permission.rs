@@ -1,0 +1,40 @@
+//! What each role may do, endpoint by endpoint: the one table every handler consults. Ticket
+//! transitions are further decided per ticket by the state machine (the handling unit's staff
+//! sign, the dispatcher rules, …); reads are further limited by the caller's scope.
+
+use crate::domain::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum Permission {
+    /// List and read tickets and their history (within scope).
+    ReadTickets,
+    /// Register an appeal as a ticket.
+    CreateTickets,
+    /// Ask for a transition (the state machine decides which).
+    ActOnTickets,
+    /// Read the event stream (within scope).
+    ReadEvents,
+    /// Read the org tree and the category catalogue.
+    ReadCatalogue,
+    /// Create and change org units and categories.
+    ManageCatalogue,
+    /// List users (within scope).
+    ReadUsers,
+    /// Create and change users (unit admins: in their own unit's subtree, unit roles only).
+    ManageUsers,
+}
+
+pub fn role_permits(role: Role, p: Permission) -> bool {
+    use Permission as P;
+    use Role as R;
+    match p {
+        // Administrators run the system; they do not read citizens' appeals.
+        P::ReadTickets | P::ActOnTickets | P::ReadEvents => role != R::Admin,
+        P::CreateTickets => matches!(role, R::Agent | R::Dispatcher),
+        P::ReadCatalogue => true,
+        P::ManageCatalogue => role == R::Admin,
+        P::ReadUsers => matches!(role, R::Admin | R::UnitAdmin | R::Dispatcher | R::Leader),
+        P::ManageUsers => matches!(role, R::Admin | R::UnitAdmin),
+    }
+}

@@ -1,0 +1,174 @@
+//! The one diesel schema both backends share (see the migrations under `migrations/`).
+
+diesel::table! {
+    org_units (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        level -> Text,
+        kind -> Text,
+        parent_id -> Nullable<Text>,
+        division_code -> Nullable<Text>,
+        email -> Nullable<Text>,
+        path -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    categories (id) {
+        id -> Text,
+        parent_id -> Nullable<Text>,
+        level -> Integer,
+        name -> Text,
+        full_name -> Text,
+        active -> Bool,
+        sort_order -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        display_name -> Text,
+        role -> Text,
+        unit_id -> Text,
+        password_hash -> Text,
+        active -> Bool,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        kind -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> Text,
+        number -> Text,
+        query_code -> Text,
+        channel -> Text,
+        appeal_type -> Text,
+        urgency -> Text,
+        category_id -> Nullable<Text>,
+        title -> Text,
+        detail -> Text,
+        address -> Nullable<Text>,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        citizen_name -> Nullable<Text>,
+        citizen_phone -> Nullable<Text>,
+        citizen_id_number -> Nullable<Text>,
+        status -> Text,
+        centre_id -> Text,
+        main_unit_id -> Nullable<Text>,
+        co_unit_ids -> Text,
+        chain -> Text,
+        extension -> Text,
+        extension_days -> Nullable<Integer>,
+        supervised -> Bool,
+        reply -> Nullable<Text>,
+        rating -> Nullable<Text>,
+        rating_comment -> Nullable<Text>,
+        resolution -> Nullable<Text>,
+        merged_into -> Nullable<Text>,
+        return_count -> Integer,
+        redo_count -> Integer,
+        received_at -> Timestamp,
+        dispatched_at -> Nullable<Timestamp>,
+        signed_at -> Nullable<Timestamp>,
+        replied_at -> Nullable<Timestamp>,
+        visited_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        suspended_at -> Nullable<Timestamp>,
+        sign_deadline -> Nullable<Timestamp>,
+        handle_deadline -> Nullable<Timestamp>,
+        return_deadline -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        version -> Integer,
+        updated_at -> Timestamp,
+        erasure_requested -> Bool,
+        erased_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ticket_units (ticket_id, unit_id) {
+        ticket_id -> Text,
+        unit_id -> Text,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        seq -> Nullable<BigInt>,
+        ticket_id -> Text,
+        version -> Integer,
+        kind -> Text,
+        actor_id -> Nullable<Text>,
+        actor_role -> Text,
+        actor_unit_id -> Nullable<Text>,
+        occurred_at -> Timestamp,
+        payload -> Text,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    ticket_counters (day) {
+        day -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Text,
+        kind -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    calendar_years (year) {
+        year -> Integer,
+        loaded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(ticket_units -> tickets (ticket_id));
+diesel::joinable!(ticket_units -> org_units (unit_id));
+diesel::joinable!(events -> tickets (ticket_id));
+diesel::joinable!(users -> org_units (unit_id));
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    org_units,
+    categories,
+    users,
+    sessions,
+    tickets,
+    ticket_units,
+    events,
+    ticket_counters,
+    calendar_days,
+    calendar_years,
+);

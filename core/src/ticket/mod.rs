@@ -1,0 +1,19 @@
+//! The ticket and its closed loop.
+
+pub mod action;
+pub mod change;
+pub mod machine;
+pub mod personal;
+pub mod state;
+#[cfg(test)]
+mod tests;
+pub mod view;
+
+pub use action::{Action, ActionKind, NewAppeal, Ruling};
+pub use change::{Assignment, Change, Event, Received};
+pub use machine::{
+    Clock, Ctx, ReplayError, TransitionError, apply, available_actions, decide, decide_merge,
+    precheck, receive, replay,
+};
+pub use state::{ExtensionState, Rating, Status, Ticket};
+pub use view::TicketView;

@@ -1,0 +1,64 @@
+//! The intake's HTTP doors.
+
+pub mod appeals;
+pub mod attachments;
+pub mod open311;
+
+use actix_web::{HttpRequest, web};
+use hotline_core::ids::UnitId;
+use hotline_core::workflow::Hotline;
+use tokio::sync::OnceCell;
+
+use crate::error::IntakeError;
+use crate::ratelimit::RateLimits;
+
+/// What the intake routes share (registered as `web::Data<Intake>`).
+pub struct Intake {
+    pub limits: RateLimits,
+    /// The code of the centre that receives online appeals (None: the only city centre).
+    pub centre_code: Option<String>,
+    centre: OnceCell<UnitId>,
+}
+
+impl Intake {
+    pub fn new(limits: RateLimits, centre_code: Option<String>) -> Self {
+        Self {
+            limits,
+            centre_code,
+            centre: OnceCell::new(),
+        }
+    }
+
+    /// The receiving centre, looked up once the org tree is there.
+    pub async fn centre(&self, hotline: &Hotline) -> Result<UnitId, IntakeError> {
+        self.centre
+            .get_or_try_init(|| async {
+                let code = self.centre_code.clone();
+                hotline
+                    .db
+                    .run(move |c| crate::submit::resolve_centre(c, code.as_deref()))
+                    .await
+            })
+            .await
+            .copied()
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(appeals::configure)
+        .configure(attachments::configure)
+        .configure(open311::configure)
+        .configure(crate::portal::configure);
+}
+
+/// The address a request came from (the peer; a proxy in front should be configured to pass the
+/// client's own address, which later issues may honour).
+pub fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+}
+
+/// A header's value as text.
+pub fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}

@@ -1,0 +1,10 @@
+DROP TABLE calendar_years;
+DROP TABLE calendar_days;
+DROP TABLE ticket_counters;
+DROP TABLE events;
+DROP TABLE ticket_units;
+DROP TABLE tickets;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE categories;
+DROP TABLE org_units;

@@ -1,0 +1,1 @@
+DROP TABLE repeat_places;

@@ -1,0 +1,20 @@
+//! The `hotline` binary's library: the CLI commands, the HTTP app that composes the crates, the
+//! importers and the demo. `main.rs` only parses arguments and calls in here.
+
+pub mod accounts;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod import;
+pub mod loadgen;
+pub mod login;
+pub mod metrics;
+pub mod openapi;
+pub mod pages;
+pub mod request_id;
+pub mod routes;
+pub mod secret;
+pub mod server;
+pub mod telemetry;
+
+pub use server::bearer;

@@ -1,0 +1,108 @@
+//! Server-rendered pages (Simplified Chinese) for the staff of the centres and the handling units:
+//! signing in, the ticket list, registering a phone appeal, and a ticket with its history and one
+//! form per action its reader may take now. Templates sit beside the routes in `templates/` and
+//! are compiled into the binary; the shared layout and error page come from `hotline_core::http`.
+//! Pages call the same functions as the JSON API (`routes::tickets`, `routes::actions`), so the
+//! permission, scope and state-machine checks are the API's own.
+
+mod act;
+mod detail;
+mod list;
+mod login;
+mod lookup;
+mod register;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use hotline_core::ApiError;
+use hotline_core::http::page::html;
+use hotline_core::http::{Caller, PageEnv, PageError};
+use serde::Serialize;
+use strum::IntoEnumIterator;
+
+use lookup::Choice;
+
+/// The page templates and the cookie settings (app data).
+pub struct Pages {
+    pub cookie_secure: bool,
+    env: PageEnv,
+}
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("login.html", include_str!("templates/login.html")),
+    ("tickets.html", include_str!("templates/tickets.html")),
+    ("ticket_new.html", include_str!("templates/ticket_new.html")),
+    ("ticket.html", include_str!("templates/ticket.html")),
+    (
+        "ticket_history.html",
+        include_str!("templates/ticket_history.html"),
+    ),
+    (
+        "ticket_actions.html",
+        include_str!("templates/ticket_actions.html"),
+    ),
+];
+
+impl Pages {
+    pub fn new(cookie_secure: bool) -> anyhow::Result<Self> {
+        let mut env = PageEnv::new()?;
+        for (name, source) in TEMPLATES {
+            env.add(name, source)?;
+        }
+        Ok(Self { cookie_secure, env })
+    }
+
+    pub fn render<S: Serialize>(
+        &self,
+        status: StatusCode,
+        name: &str,
+        ctx: S,
+    ) -> Result<HttpResponse, PageError> {
+        Ok(html(status, self.env.render(name, ctx)?))
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(login::home))
+        .service(
+            web::resource("/login")
+                .route(web::get().to(login::form))
+                .route(web::post().to(login::submit)),
+        )
+        .route("/logout", web::post().to(login::logout))
+        .route("/tickets", web::get().to(list::page))
+        .service(
+            web::resource("/tickets/new")
+                .route(web::get().to(register::form))
+                .route(web::post().to(register::submit)),
+        )
+        .route("/tickets/{id}", web::get().to(detail::page))
+        .route("/tickets/{id}/act/{action}", web::post().to(act::submit));
+}
+
+pub fn not_found_page(_req: &HttpRequest) -> HttpResponse {
+    PageError::new(ApiError::not_found("page")).error_response()
+}
+
+/// Attaches the signed-in user to a failure, so its error page keeps the header.
+pub(crate) trait OrPage<T> {
+    fn or_page(self, caller: &Caller) -> Result<T, PageError>;
+}
+
+impl<T, E: Into<ApiError>> OrPage<T> for Result<T, E> {
+    fn or_page(self, caller: &Caller) -> Result<T, PageError> {
+        self.map_err(|e| PageError::new(e.into()).with_user(caller))
+    }
+}
+
+/// The options of a select over an enum: its code and its Chinese label.
+pub(crate) fn options<T: IntoEnumIterator + AsRef<str>>(
+    label: fn(T) -> &'static str,
+) -> Vec<Choice> {
+    T::iter()
+        .map(|t| Choice {
+            id: t.as_ref().to_owned(),
+            name: label(t).to_owned(),
+        })
+        .collect()
+}

@@ -1,0 +1,100 @@
+//! Registering a phone appeal (受理): agents and dispatchers of a 12345 centre.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use hotline_core::domain::{AppealType, Urgency};
+use hotline_core::http::page::see_other;
+use hotline_core::http::page_text;
+use hotline_core::http::{Caller, CsrfForm, PageCaller, PageError, PageUser};
+use hotline_core::workflow::Hotline;
+use hotline_core::{ApiError, ErrorCode};
+use minijinja::context;
+use serde::Serialize;
+
+use super::lookup::category_groups;
+use super::{OrPage, Pages, options};
+use crate::routes::tickets::{self, CreateTicket};
+
+/// Agents and dispatchers of a centre register appeals; everyone else gets a 403 page.
+fn may_register(caller: &Caller) -> Result<(), PageError> {
+    if PageUser::of(caller).can_register {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "appeals are registered by staff of a 12345 centre",
+        ))
+        .or_page(caller)
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct FieldError {
+    field: Option<String>,
+    message: String,
+}
+
+async fn render(
+    hotline: &Hotline,
+    pages: &Pages,
+    caller: &Caller,
+    values: HashMap<&str, &str>,
+    error: Option<FieldError>,
+) -> Result<HttpResponse, PageError> {
+    let categories = category_groups(hotline, 3).await.or_page(caller)?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    pages.render(
+        status,
+        "ticket_new.html",
+        context! {
+            me => PageUser::of(caller),
+            v => values,
+            error,
+            appeal_types => options::<AppealType>(AppealType::label_zh),
+            urgencies => options::<Urgency>(Urgency::label_zh),
+            categories,
+        },
+    )
+}
+
+pub async fn form(
+    hotline: web::Data<Hotline>,
+    pages: web::Data<Pages>,
+    caller: PageCaller,
+) -> Result<HttpResponse, PageError> {
+    may_register(&caller)?;
+    // A key per rendered form: submitting it twice (a double click, a resend) registers once.
+    let key = hotline_core::auth::token::random_token();
+    let defaults = HashMap::from([("urgency", "normal"), ("idempotency_key", key.as_str())]);
+    render(&hotline, &pages, &caller, defaults, None).await
+}
+
+pub async fn submit(
+    hotline: web::Data<Hotline>,
+    pages: web::Data<Pages>,
+    form: CsrfForm,
+) -> Result<HttpResponse, PageError> {
+    let caller = &form.caller;
+    may_register(caller)?;
+    let registered = match form.parse_into::<CreateTicket>(&["idempotency_key"]) {
+        Ok(body) => tickets::register(&hotline, caller, body, form.one("idempotency_key")).await,
+        Err(e) => Err(e),
+    };
+    match registered {
+        Ok(t) => Ok(see_other(&format!("/tickets/{}?created=1", t.ticket_id))),
+        Err(e) if e.code == ErrorCode::InvalidField => {
+            let error = FieldError {
+                field: e.field.clone(),
+                message: page_text::message(&e),
+            };
+            let values = form.pairs().collect();
+            render(&hotline, &pages, caller, values, Some(error)).await
+        }
+        Err(e) => Err(e).or_page(caller),
+    }
+}

@@ -1,0 +1,180 @@
+//! Opens the system (database, migrations, rules, sequencer) and serves HTTP until SIGTERM.
+
+use std::sync::Arc;
+
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use anyhow::Context;
+use hotline_core::auth::token::TokenKey;
+use hotline_core::bus::EventBus;
+use hotline_core::calendar::WorkCalendar;
+use hotline_core::clock::{TimeKeeper, TimeRules};
+use hotline_core::http::BodyLimit;
+use hotline_core::numbers::NumberAllocator;
+use hotline_core::store;
+use hotline_core::time_limit::TimeLimitTable;
+use hotline_core::workflow::{Hotline, Now};
+use hotline_core::{ApiError, Db};
+use hotline_intake::attachments::Storage;
+use hotline_intake::ratelimit::RateLimits;
+use hotline_intake::routes::Intake;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::login::LoginPolicy;
+use crate::metrics::Metrics;
+use crate::routes::ops::MetricsToken;
+
+/// Connects, migrates and loads the rules; does not serve.
+pub fn open(settings: &Settings) -> anyhow::Result<Hotline> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create data dir {}", settings.data_dir.display()))?;
+    let url = settings.database();
+    let key = crate::secret::load_or_create(settings)?;
+    let db = Db::connect(&url, settings.pool_size)
+        .with_context(|| format!("cannot open database {}", url.redacted()))?;
+    let applied = db.migrate().context("cannot migrate the database")?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "database migrated");
+    }
+    let hotline = Hotline {
+        now: Now::system(),
+        db,
+        time: TimeRules::new(TimeKeeper::empty()),
+        numbers: Arc::new(NumberAllocator::new(settings.number_block)),
+        bus: EventBus::new(4096),
+        token_key: TokenKey::new(&key),
+    };
+    reload_rules(&hotline)?;
+    Ok(hotline)
+}
+
+/// Loads the working-day calendar from the database into the live rules.
+pub fn reload_rules(hotline: &Hotline) -> anyhow::Result<()> {
+    let mut calendar = WorkCalendar::default();
+    let mut conn = hotline.db.get()?;
+    store::calendar::load_into(&mut conn, &mut calendar)?;
+    hotline
+        .time
+        .replace(TimeKeeper::new(calendar, TimeLimitTable::default()));
+    Ok(())
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer(req: &HttpRequest) -> Option<String> {
+    let v = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    v.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
+}
+
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    if req.path().starts_with("/api/") {
+        actix_web::ResponseError::error_response(&ApiError::not_found("route"))
+    } else {
+        crate::pages::not_found_page(&req)
+    }
+}
+
+/// Hourly on every node (the deletes are idempotent): sessions that ended a day ago, answers
+/// kept for retries past their retention, nonces past the replay window, idle rate-limit buckets.
+async fn purge(db: Db, intake: web::Data<Intake>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let now = hotline_core::db::now();
+        let purged = db
+            .write(move |c| {
+                Ok::<_, hotline_core::StoreError>(
+                    store::sessions::purge_expired(c, now)?
+                        + hotline_intake::submit::purge(c, now)?,
+                )
+            })
+            .await;
+        match purged {
+            Ok(n) if n > 0 => tracing::info!(rows = n, "expired sessions, keys and nonces purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+        }
+        intake.limits.shrink();
+    }
+}
+
+/// Serves until SIGTERM or Ctrl-C, then finishes the requests under way and sequences what
+/// they committed.
+pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> {
+    let metrics = web::Data::new(Metrics::new()?);
+    let policy = LoginPolicy {
+        max_failures: settings.login_max_failures.max(1),
+        lock_for: chrono::Duration::minutes(settings.login_lock_minutes.max(1)),
+        session_for: chrono::Duration::hours(settings.session_hours.max(1)),
+    };
+    if hotline.time.snapshot().calendar.loaded_years().is_empty() {
+        tracing::warn!(
+            "no working-day calendar loaded: tickets get no deadlines until `hotline import calendar FILE`"
+        );
+    }
+    let sequencer = tokio::spawn(hotline.bus.clone().run_sequencer(hotline.db.clone()));
+    let data = web::Data::new(hotline.clone());
+    let pages = web::Data::new(crate::pages::Pages::new(settings.cookie_secure)?);
+    let limit = BodyLimit(settings.max_body_bytes);
+    let token = web::Data::new(MetricsToken(settings.metrics_token.clone()));
+    let intake = web::Data::new(Intake::new(
+        RateLimits::new(settings.rate_limit_per_ip, settings.rate_limit_per_client),
+        Some(settings.intake_centre.clone()).filter(|c| !c.trim().is_empty()),
+    ));
+    let storage = web::Data::new(
+        Storage::open(&settings.attachments_url, &settings.data_dir)
+            .map_err(|e| anyhow::anyhow!("attachment storage: {e}"))?,
+    );
+    tracing::info!(attachments = ?storage.location(), "attachment storage");
+    let janitor = tokio::spawn(purge(hotline.db.clone(), intake.clone()));
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(metrics.clone())
+            .app_data(pages.clone())
+            .app_data(token.clone())
+            .app_data(intake.clone())
+            .app_data(storage.clone())
+            .app_data(web::Data::new(policy))
+            .app_data(limit)
+            .app_data(web::PayloadConfig::new(limit.0))
+            .app_data(web::FormConfig::default().limit(limit.0))
+            .app_data(web::JsonConfig::default().limit(limit.0))
+            .wrap(from_fn(crate::metrics::record))
+            .wrap(from_fn(crate::request_id::propagate))
+            .wrap(TracingLogger::default())
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "same-origin")),
+            )
+            // Before the API's `/api/v1` scope, which would otherwise claim the intake's paths.
+            .configure(hotline_intake::routes::configure)
+            .configure(crate::routes::configure)
+            .configure(crate::pages::configure)
+            .default_service(web::to(not_found))
+    })
+    .bind(settings.listen)
+    .with_context(|| format!("cannot listen on {}", settings.listen))?
+    .shutdown_timeout(30);
+    for addr in server.addrs() {
+        // On stdout, for people and for scripts that started us on port 0.
+        println!("hotline listening on http://{addr}");
+    }
+    tracing::info!(listen = ?server.addrs(), backend = %hotline.db.backend(), "hotline serving");
+    let server = server.run();
+    server.await?;
+    sequencer.abort();
+    janitor.abort();
+    // Requests that finished during shutdown may have committed events: number them now.
+    if let Err(e) = hotline.bus.sequence_now(&hotline.db).await {
+        tracing::warn!(error = %e, "final sequencing failed; the next start will do it");
+    }
+    tracing::info!("hotline stopped");
+    Ok(())
+}
