@@ -4,6 +4,7 @@
 //! place and text, and a flagged pair merged through the staff API.
 
 mod common;
+mod pages_support;
 mod storage_support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -484,6 +485,13 @@ async fn merge_through_the_api(backend: Backend) {
     let (_, m) = agent.get(&format!("/api/v1/tickets/{main}")).await;
     assert_eq!(m["repeat_candidates"][0]["id"], dup.as_str());
     assert_eq!(m["repeat_candidates"][0]["direction"], "later");
+    // The agent's ticket page shows the candidate, with a link to it.
+    let browser = pages_support::Browser::signed_in(&app, "agent").await;
+    let page = browser.get(&format!("/tickets/{dup}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("疑似重复诉求"), "{}", page.body);
+    assert!(page.body.contains(&format!("<a href=\"/tickets/{main}\">{main_number}</a>")), "{}", page.body);
+    assert!(page.body.contains("地点相近、内容相似"), "{}", page.body);
 
     // Only candidates the caller may see: A2区 sees the main ticket once it is dispatched there,
     // but not the duplicate, which is still with the centre.

@@ -265,6 +265,12 @@ pub async fn render(
         }
         None => (StatusCode::OK, None),
     };
+    let scope = caller.scope.clone();
+    let repeats = hotline
+        .db
+        .run(move |c| hotline_intake::repeats::for_ticket_visible(c, id, &scope))
+        .await
+        .or_page(caller)?;
     let category = lookup::category_name(hotline, t.category_id)
         .await
         .or_page(caller)?;
@@ -288,6 +294,7 @@ pub async fn render(
             targets,
             below,
             ratings => options::<Rating>(Rating::label_zh),
+            repeats,
             feedback,
             created => notice.created,
             done => notice.done,
