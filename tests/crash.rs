@@ -6,25 +6,16 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Backend, TestDb, binary, seed, start};
+use common::{Backend, TestDb, seed, start};
 use diesel::prelude::*;
 use tokio::sync::Mutex;
 
 fn client(db: &TestDb) -> (String, String) {
-    let out = Command::new(binary())
-        .args(["admin", "client", "create", "crash", "--channel", "app", "--data-dir"])
-        .arg(db.dir.path())
-        .envs(db.env())
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("client create");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let get = |p: &str| text.lines().find_map(|l| l.strip_prefix(p)).expect(p).trim().to_owned();
-    (get("client_id:"), get("secret:"))
+    let c = common::register_client(db, "crash", "app");
+    (c.id, c.secret)
 }
 
 /// Sends one appeal with `key`; true when the server acknowledged it with a 2xx.

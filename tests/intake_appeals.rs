@@ -5,38 +5,14 @@
 
 mod common;
 
-use std::process::Command;
 
-use common::{Backend, TestApp, TestDb, binary, seed, start};
+use common::{Backend, TestApp, TestDb, seed, start};
 use serde_json::{Value, json};
 
-struct Client {
-    id: String,
-    secret: String,
-}
+type Client = common::AppClient;
 
-/// Registers a client with the real CLI, as an operator would.
 fn register_client(db: &TestDb, channel: &str) -> Client {
-    let out = Command::new(binary())
-        .args(["admin", "client", "create", "市民通", "--channel", channel, "--data-dir"])
-        .arg(db.dir.path())
-        .envs(db.env())
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("client create");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
-    let value = |prefix: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(prefix))
-            .unwrap_or_else(|| panic!("no {prefix} in {text}"))
-            .trim()
-            .to_owned()
-    };
-    Client {
-        id: value("client_id:"),
-        secret: value("secret:"),
-    }
+    common::register_client(db, "市民通", channel)
 }
 
 struct Signed {
@@ -129,6 +105,10 @@ async fn signed_appeals(backend: Backend) {
     assert_eq!(send(&app, &client, Some("k-2"), &appeal(), &s).await.0, 201);
     let (status, _, err) = send(&app, &client, Some("k-3"), &appeal(), &s).await;
     assert_eq!(status, 401, "a reused nonce: {err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains("X-Nonce"));
+    // Also when the key would be answered from the first request: a replayed request is refused.
+    let (status, _, err) = send(&app, &client, Some("k-2"), &appeal(), &s).await;
+    assert_eq!(status, 401, "a replayed request: {err}");
     assert!(err["error"]["message"].as_str().unwrap().contains("X-Nonce"));
     for (label, s) in [
         ("old", Signed { timestamp: chrono::Utc::now().timestamp() - 301, ..Signed::now() }),

@@ -7,9 +7,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{Backend, TestApp, TestDb, binary, seed, start};
+use common::{Backend, TestApp, TestDb, seed, start};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -22,45 +21,10 @@ const JPEG_GPS: (f64, f64) = (
     112.0 + 56.0 / 60.0 + 24.0 / 3600.0,
 );
 
-struct Client {
-    id: String,
-    secret: String,
-}
+type Client = common::AppClient;
 
-/// Registers an app with the real CLI, as an operator would.
 fn register_client(db: &TestDb) -> Client {
-    let out = Command::new(binary())
-        .args([
-            "admin",
-            "client",
-            "create",
-            "随手拍",
-            "--channel",
-            "app",
-            "--data-dir",
-        ])
-        .arg(db.dir.path())
-        .envs(db.env())
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("client create");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let value = |prefix: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(prefix))
-            .unwrap_or_else(|| panic!("no {prefix} in {text}"))
-            .trim()
-            .to_owned()
-    };
-    Client {
-        id: value("client_id:"),
-        secret: value("secret:"),
-    }
+    common::register_client(db, "随手拍", "app")
 }
 
 /// A part: name, file name (None for a text part), bytes.

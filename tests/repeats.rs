@@ -28,13 +28,14 @@ const GROUPS_JSON: &str = include_str!("fixtures/hot_messages_groups.json");
 /// Registers an appeal through the intake's one path, as every channel does.
 async fn appeal(h: &Hotline, team: &Team, input: AppealInput) -> TicketId {
     let appeal = validate(&input, Channel::Web).expect("valid appeal");
-    submit(
+    let id = submit(
         h,
         Submission {
             actor: team.agent.actor.clone(),
             centre_id: team.centre,
             appeal,
             client_id: None,
+            nonce: None,
             raw_payload: "{}".into(),
             remote_addr: None,
             idempotency: None,
@@ -48,7 +49,10 @@ async fn appeal(h: &Hotline, team: &Team, input: AppealInput) -> TicketId {
     )
     .await
     .expect("submitted")
-    .ticket_id
+    .ticket_id;
+    // The check runs after the acknowledgement; wait for it, as the next appeal would find it.
+    repeats::settle().await;
+    id
 }
 
 fn input(title: &str, detail: &str, phone: Option<&str>) -> AppealInput {
@@ -471,9 +475,18 @@ async fn merge_through_the_api(backend: Backend) {
     )
     .await;
 
-    // The duplicate's detail names the main ticket as a candidate, and the other way round.
-    let (s, d) = agent.get(&format!("/api/v1/tickets/{dup}")).await;
-    assert_eq!(s, 200, "{d}");
+    // The duplicate's detail names the main ticket as a candidate, and the other way round, once
+    // the check that runs after the acknowledgement is done.
+    let mut tries = 0;
+    let d = loop {
+        let (s, d) = agent.get(&format!("/api/v1/tickets/{dup}")).await;
+        assert_eq!(s, 200, "{d}");
+        if d["repeat_candidates"].as_array().is_some_and(|c| !c.is_empty()) || tries == 300 {
+            break d;
+        }
+        tries += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     let c = &d["repeat_candidates"];
     assert_eq!(c.as_array().map(Vec::len), Some(1), "{d}");
     assert_eq!(c[0]["id"], main.as_str());

@@ -153,7 +153,8 @@ pub fn sign(
     }
 }
 
-/// Checks a signed request; records its nonce. Returns the client.
+/// Checks a signed request (client, timestamp window, nonce form, signature) and returns the
+/// client. The nonce is spent with the appeal, in its transaction: see [`spend_nonce`].
 pub fn verify(
     conn: &mut DbConn,
     key: &TokenKey,
@@ -200,15 +201,26 @@ pub fn verify(
             "the signature does not match (X-Signature)",
         ));
     }
+    Ok(client)
+}
+
+/// Records `nonce` as used by `client_id`; refuses one seen before. Called in the transaction
+/// that stores the appeal, so a request is either stored with its nonce spent or not at all.
+pub fn spend_nonce(
+    conn: &mut DbConn,
+    client_id: &str,
+    nonce: &str,
+    now: DateTime<Utc>,
+) -> Result<(), IntakeError> {
     let inserted = diesel::insert_into(client_nonces::table)
         .values((
-            client_nonces::client_id.eq(&client.id),
-            client_nonces::nonce.eq(signed.nonce),
+            client_nonces::client_id.eq(client_id),
+            client_nonces::nonce.eq(nonce),
             client_nonces::seen_at.eq(to_db(now)),
         ))
         .execute(conn);
     match inserted {
-        Ok(_) => Ok(client),
+        Ok(_) => Ok(()),
         Err(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,

@@ -66,6 +66,8 @@ pub struct Submission {
     pub centre_id: UnitId,
     pub appeal: NewAppeal,
     pub client_id: Option<String>,
+    /// The signed request's nonce (with `client_id`), spent in the appeal's transaction.
+    pub nonce: Option<String>,
     /// The request as it arrived (JSON, form data), for audit.
     pub raw_payload: String,
     pub remote_addr: Option<String>,
@@ -83,6 +85,32 @@ pub struct Outcome {
 }
 
 const RACED: &str = "an answer for this Idempotency-Key";
+const NONCE_USED: &str = "this X-Nonce";
+
+/// Spends a signed request's nonce; a nonce seen before is an error the transaction carries out.
+fn spend(conn: &mut DbConn, sub: &SubmissionRecord, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let (Some(client), Some(nonce)) = (&sub.client_id, &sub.nonce) else {
+        return Ok(());
+    };
+    crate::clients::spend_nonce(conn, client, nonce, now).map_err(|e| match e {
+        IntakeError::Unsigned(_) => StoreError::AlreadyExists {
+            what: NONCE_USED,
+            field: "X-Nonce",
+        },
+        IntakeError::Workflow(WorkflowError::Store(s)) => s,
+        other => StoreError::Corrupt(other.to_string()),
+    })
+}
+
+fn nonce_error(e: IntakeError) -> IntakeError {
+    match e {
+        IntakeError::Workflow(WorkflowError::Store(StoreError::AlreadyExists {
+            what: NONCE_USED,
+            ..
+        })) => IntakeError::Unsigned("this X-Nonce was already used: sign the request again"),
+        other => other,
+    }
+}
 
 fn stored(conn: &mut DbConn, k: &IdempotencyKey) -> Result<Option<Outcome>, IntakeError> {
     let row: Option<(String, String, i32, String, String)> = idempotency_keys::table
@@ -127,6 +155,7 @@ fn remember(
     answer: &Answer,
     now: DateTime<Utc>,
 ) -> Result<(), WorkflowError> {
+    spend(conn, sub, now)?;
     diesel::insert_into(intake_submissions::table)
         .values((
             intake_submissions::ticket_id.eq(t.id.to_string()),
@@ -168,6 +197,7 @@ fn remember(
 
 struct SubmissionRecord {
     client_id: Option<String>,
+    nonce: Option<String>,
     raw_payload: String,
     remote_addr: Option<String>,
     idempotency: Option<IdempotencyKey>,
@@ -198,19 +228,28 @@ pub async fn submit_with<R>(
 where
     R: FnOnce(&mut DbConn, &Ticket) -> Result<Answer, WorkflowError> + Send + 'static,
 {
-    if let Some(k) = &sub.idempotency
-        && let Some(done) = lookup(hotline, k).await?
-    {
-        return Ok(done);
-    }
     let record = SubmissionRecord {
         client_id: sub.client_id,
+        nonce: sub.nonce,
         raw_payload: sub.raw_payload,
         remote_addr: sub.remote_addr,
         idempotency: sub.idempotency.clone(),
         attachments: sub.attachments,
     };
     let now = hotline.now.get();
+    if let Some(k) = &sub.idempotency
+        && let Some(done) = lookup(hotline, k).await?
+    {
+        // A retry answered from the first request still spends its own nonce.
+        if record.nonce.is_some() {
+            hotline
+                .db
+                .write(move |c| spend(c, &record, now))
+                .await
+                .map_err(|e| nonce_error(e.into()))?;
+        }
+        return Ok(done);
+    }
     let created = hotline
         .receive_with(sub.actor, sub.centre_id, sub.appeal, move |c, t| {
             let answer = render(c, t)?;
@@ -221,8 +260,9 @@ where
         .await;
     match created {
         Ok((answer, ticket_id)) => {
-            // After commit: the appeal is safe whatever the repeat check does.
-            crate::repeats::flag_after_submit(hotline, ticket_id).await;
+            // After commit and in the background: the appeal is safe and acknowledged whatever
+            // the repeat check does.
+            crate::repeats::check_later(hotline, ticket_id, now);
             Ok(Outcome {
                 answer,
                 ticket_id,
@@ -238,7 +278,7 @@ where
                 .await?
                 .ok_or_else(|| StoreError::Corrupt("the winning answer is missing".into()).into())
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(nonce_error(e.into())),
     }
 }
 

@@ -142,6 +142,7 @@ pub async fn register(
             centre_id: caller.unit.id,
             appeal,
             client_id: None,
+            nonce: None,
             raw_payload: raw,
             remote_addr: None,
             idempotency,

@@ -445,3 +445,34 @@ pub fn map_of(v: &Value) -> HashMap<String, Value> {
         .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default()
 }
+
+/// A registered app or mini-program: what `hotline admin client create` printed.
+#[derive(Debug, Clone)]
+pub struct AppClient {
+    pub id: String,
+    pub secret: String,
+}
+
+/// Registers a client with the real CLI, as an operator would.
+pub fn register_client(db: &TestDb, name: &str, channel: &str) -> AppClient {
+    let out = std::process::Command::new(binary())
+        .args(["admin", "client", "create", name, "--channel", channel, "--data-dir"])
+        .arg(db.dir.path())
+        .envs(db.env())
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("client create");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let value = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+            .trim()
+            .to_owned()
+    };
+    AppClient {
+        id: value("client_id:"),
+        secret: value("secret:"),
+    }
+}

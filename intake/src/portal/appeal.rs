@@ -505,6 +505,7 @@ async fn lodge(
             centre_id,
             appeal,
             client_id: None,
+            nonce: None,
             raw_payload: raw,
             remote_addr: Some(client_ip(req)),
             idempotency: Some(idempotency),

@@ -25,7 +25,7 @@
 //! **Cost.** The same-caller look-up uses the phone index. The similar-nearby look-up goes through
 //! `repeat_places`, an index of each ticket's places (street, district, name and grid-cell keys)
 //! written in the intake transaction: only tickets sharing a key in the window are read, the latest
-//! [`MAX_COMPARED`] (2,000) of them, with at most [`text::MAX_DETAIL_CHARS`] of each detail. Tickets
+//! [`MAX_COMPARED`] (300) of them, with at most [`text::MAX_DETAIL_CHARS`] of each detail. Tickets
 //! that did not come through [`crate::submit`] (the demo's seeded tickets) have no such rows and
 //! are found only by the caller's number.
 
@@ -66,7 +66,7 @@ diesel::table! {
 pub const CALLER_WINDOW_DAYS: i64 = 30;
 pub const NEARBY_WINDOW_DAYS: i64 = 7;
 /// The most tickets compared by text for one new appeal (the latest in the window).
-pub const MAX_COMPARED: i64 = 2000;
+pub const MAX_COMPARED: i64 = 300;
 /// The most candidates flagged per reason.
 pub const MAX_PER_REASON: usize = 20;
 /// Text similarity needed at the same street, community, named place or within 1 km: the 99th
@@ -274,22 +274,34 @@ pub fn candidates(
 
     let keys: Vec<String> = places::lookup_keys(&me.places).into_iter().collect();
     if !keys.is_empty() {
-        let hits: Vec<(String, NaiveDateTime)> = repeat_places::table
-            .filter(repeat_places::place.eq_any(&keys))
-            .filter(
-                repeat_places::received_at
-                    .ge(to_db(now - chrono::Duration::days(NEARBY_WINDOW_DAYS))),
-            )
-            .filter(repeat_places::received_at.le(to_db(now)))
-            .filter(repeat_places::ticket_id.ne(&own_id))
-            .select((repeat_places::ticket_id, repeat_places::received_at))
-            .distinct()
-            .order(repeat_places::received_at.desc())
-            .limit(MAX_COMPARED)
-            .load(conn)?;
+        // One index range per key (place, then time), each cut at MAX_COMPARED: the cost is
+        // bounded by the number of keys, never by how many tickets a busy place had this week
+        // (one query over all keys would sort every one of them). Tickets sharing a specific key
+        // (street, community, name, grid cell) come first, then those sharing only the district;
+        // the latest first within each.
+        let since = to_db(now - chrono::Duration::days(NEARBY_WINDOW_DAYS));
+        let mut hits: Vec<(bool, NaiveDateTime, String)> = Vec::new();
+        for key in &keys {
+            let broad = key.starts_with("d:");
+            let rows: Vec<(String, NaiveDateTime)> = repeat_places::table
+                .filter(repeat_places::place.eq(key))
+                .filter(repeat_places::received_at.ge(since))
+                .filter(repeat_places::received_at.le(to_db(now)))
+                .filter(repeat_places::ticket_id.ne(&own_id))
+                .select((repeat_places::ticket_id, repeat_places::received_at))
+                .order(repeat_places::received_at.desc())
+                .limit(MAX_COMPARED)
+                .load(conn)?;
+            hits.extend(rows.into_iter().map(|(id, at)| (broad, at, id)));
+        }
+        hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
         let mut ids: Vec<String> = Vec::new();
-        for (id, _) in hits {
-            if !seen.contains(&id) && !ids.contains(&id) {
+        let mut taken: HashSet<String> = HashSet::new();
+        for (_, _, id) in hits {
+            if ids.len() >= usize::try_from(MAX_COMPARED).unwrap_or(300) {
+                break;
+            }
+            if !seen.contains(&id) && taken.insert(id.clone()) {
                 ids.push(id);
             }
         }
@@ -398,11 +410,62 @@ pub fn flag(
     Ok(found)
 }
 
-/// Runs after an appeal's transaction has committed ([`crate::submit`]): finds its candidates
-/// with a read, and only when there are any, stores them in a short second transaction. A failure
-/// is logged and never undoes or fails the intake: the appeal is already safe.
-pub async fn flag_after_submit(hotline: &Hotline, id: TicketId) {
-    let now = hotline.now.get();
+/// How many repeat checks run at once in this process.
+const CHECKS_AT_ONCE: usize = 1;
+/// Checks pending beyond this are skipped (and logged): a burst must not queue without bound.
+const MAX_PENDING: usize = 20_000;
+
+static CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CHECKS_AT_ONCE);
+/// Checks scheduled and not yet finished (or dropped with a runtime that shut down).
+static PENDING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static SETTLED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Counts a check as pending until it has run or was dropped.
+struct Pending;
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if PENDING.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
+            SETTLED.notify_waiters();
+        }
+    }
+}
+
+/// Schedules the repeat check of a just-stored ticket, as of `now` (its receipt). It runs after
+/// the appeal was acknowledged, at most [`CHECKS_AT_ONCE`] at a time: the check reads up to
+/// [`MAX_COMPARED`] recent tickets at the same places and costs several times what storing the
+/// appeal does, and it is advice for agents, so intake never waits for it. A failed or skipped
+/// check is logged; the appeal is stored either way.
+pub fn check_later(hotline: &Hotline, id: TicketId, now: DateTime<Utc>) {
+    use std::sync::atomic::Ordering;
+    if PENDING.fetch_add(1, Ordering::AcqRel) >= MAX_PENDING {
+        drop(Pending);
+        tracing::warn!(ticket = %id, "repeat-appeal check skipped: {MAX_PENDING} checks are pending");
+        return;
+    }
+    let pending = Pending;
+    let hotline = hotline.clone();
+    tokio::spawn(async move {
+        let permit = CHECKS.acquire().await;
+        flag_now(&hotline, id, now).await;
+        drop(permit);
+        drop(pending);
+    });
+}
+
+/// Waits until no check scheduled in this process is pending. For tests.
+pub async fn settle() {
+    loop {
+        let settled = SETTLED.notified();
+        if PENDING.load(std::sync::atomic::Ordering::Acquire) == 0 {
+            return;
+        }
+        settled.await;
+    }
+}
+
+/// Finds and stores the candidates of ticket `id` as of `now`, logging the outcome.
+pub async fn flag_now(hotline: &Hotline, id: TicketId, now: DateTime<Utc>) {
     let found = hotline
         .db
         .run(move |c| {

@@ -160,7 +160,7 @@ pub async fn create(
     let bytes = body.clone();
     let client = hotline
         .db
-        .write(move |c| {
+        .run(move |c| {
             let signed = Signed {
                 client_id: &client_id,
                 timestamp: &timestamp,
@@ -208,6 +208,7 @@ pub async fn create(
             centre_id,
             appeal,
             client_id: Some(client.id),
+            nonce: Some(signed.nonce.to_owned()),
             raw_payload,
             remote_addr: Some(ip),
             idempotency: Some(idempotency),

@@ -129,6 +129,7 @@ async fn file_request(
             centre_id,
             appeal,
             client_id: Some(format!("open311:{}", holder.name)),
+            nonce: None,
             raw_payload: redacted(&body),
             remote_addr: Some(ip),
             idempotency,
