@@ -175,8 +175,16 @@ async fn page_text(b: &Client) -> String {
 }
 
 /// Fills the appeal form as a citizen does and submits it; returns (number, code).
-async fn lodge(b: &Client, base: &str, title: &str, detail: &str, photo: Option<&str>) -> (String, String) {
-    b.goto(&format!("{base}/portal")).await.expect("open the portal");
+async fn lodge(
+    b: &Client,
+    base: &str,
+    title: &str,
+    detail: &str,
+    photo: Option<&str>,
+) -> (String, String) {
+    b.goto(&format!("{base}/portal"))
+        .await
+        .expect("open the portal");
     click(b, "a.tile.primary").await;
     b.wait()
         .for_element(Locator::Css("#appeal-form"))
@@ -185,9 +193,16 @@ async fn lodge(b: &Client, base: &str, title: &str, detail: &str, photo: Option<
     click(b, "input[name=appeal_type][value=complaint]").await;
     // The category search is the portal's script at work (under `script-src 'self'`).
     fill(b, "#category-search", "公共设施").await;
-    let shown = js(b, "return document.querySelectorAll('#category_id option[value]:not([value=\"\"])').length").await;
+    let shown = js(
+        b,
+        "return document.querySelectorAll('#category_id option[value]:not([value=\"\"])').length",
+    )
+    .await;
     let shown = shown.as_u64().unwrap();
-    assert!((1..20).contains(&shown), "the search narrows the list: {shown}");
+    assert!(
+        (1..20).contains(&shown),
+        "the search narrows the list: {shown}"
+    );
     let count = text(b, "#category-count").await;
     assert!(count.contains("找到"), "{count}");
     b.find(Locator::Css("#category_id"))
@@ -257,7 +272,11 @@ async fn a_citizen_lodges_tracks_and_rates_on_a_phone() {
     with_browser(&app, |b, base| async move {
         // The page fits the phone's width.
         b.goto(&format!("{base}/portal/appeal")).await.unwrap();
-        let fits = js(&b, "return document.documentElement.scrollWidth <= window.innerWidth").await;
+        let fits = js(
+            &b,
+            "return document.documentElement.scrollWidth <= window.innerWidth",
+        )
+        .await;
         assert_eq!(fits, true, "no sideways scrolling on a phone");
 
         let (number, code) = lodge(
@@ -268,7 +287,11 @@ async fn a_citizen_lodges_tracks_and_rates_on_a_phone() {
             Some(&photo),
         )
         .await;
-        assert!(page_text(&b).await.contains("请抄下或截图保存工单编号和查询码"));
+        assert!(
+            page_text(&b)
+                .await
+                .contains("请抄下或截图保存工单编号和查询码")
+        );
 
         // Stored with its photo and position.
         let (_, list) = agent.get(&format!("/api/v1/tickets?number={number}")).await;
@@ -277,7 +300,9 @@ async fn a_citizen_lodges_tracks_and_rates_on_a_phone() {
         assert_eq!(t["latitude"], 28.123457);
         assert!(t["category_id"].is_string(), "{t}");
         let id = t["id"].as_str().unwrap().to_owned();
-        let (s, files) = agent.get(&format!("/api/v1/tickets/{id}/attachments")).await;
+        let (s, files) = agent
+            .get(&format!("/api/v1/tickets/{id}/attachments"))
+            .await;
         assert_eq!(s, 200, "{files}");
         assert_eq!(files.as_array().unwrap().len(), 1, "{files}");
         assert_eq!(files[0]["content_type"], "image/jpeg");
@@ -289,7 +314,11 @@ async fn a_citizen_lodges_tracks_and_rates_on_a_phone() {
 
         // Staff handle it: dispatch, sign, reply.
         agent
-            .act(&id, "dispatch", json!({"main_unit_id": a2_unit, "note": "内部：请尽快"}))
+            .act(
+                &id,
+                "dispatch",
+                json!({"main_unit_id": a2_unit, "note": "内部：请尽快"}),
+            )
             .await;
         a2.act(&id, "sign", json!({})).await;
         a2.act(&id, "reply", json!({"reply": "已更换路灯灯泡，恢复照明。"}))
@@ -298,9 +327,15 @@ async fn a_citizen_lodges_tracks_and_rates_on_a_phone() {
         // The citizen comes back with the number and the code, reads the reply and rates it.
         track(&b, &base, &number, &code.to_lowercase()).await;
         assert_eq!(text(&b, "#ticket-status").await, "已答复");
-        assert_eq!(text(&b, "#ticket-reply").await, "已更换路灯灯泡，恢复照明。");
+        assert_eq!(
+            text(&b, "#ticket-reply").await,
+            "已更换路灯灯泡，恢复照明。"
+        );
         let shown = page_text(&b).await;
-        assert!(shown.contains("已派给A2区办理") && shown.contains("A2区已签收"), "{shown}");
+        assert!(
+            shown.contains("已派给A2区办理") && shown.contains("A2区已签收"),
+            "{shown}"
+        );
         assert!(!shown.contains("内部：请尽快"));
         click(&b, "#rate-form input[name=rating][value=satisfied]").await;
         fill(&b, "#comment", "修得很快，谢谢！").await;
@@ -311,16 +346,30 @@ async fn a_citizen_lodges_tracks_and_rates_on_a_phone() {
         assert_eq!(d["ticket"]["rating"], "satisfied");
 
         // Care mode: one tap, larger type at once, still there on the next visit.
-        let before = js(&b, "return parseFloat(getComputedStyle(document.body).fontSize)").await;
+        let before = js(
+            &b,
+            "return parseFloat(getComputedStyle(document.body).fontSize)",
+        )
+        .await;
         click(&b, "#care-toggle button").await;
         b.wait()
             .for_element(Locator::Css("body.care"))
             .await
             .expect("care mode on");
         b.goto(&format!("{base}/portal")).await.unwrap();
-        assert_eq!(js(&b, "return document.body.classList.contains('care')").await, true);
-        let after = js(&b, "return parseFloat(getComputedStyle(document.body).fontSize)").await;
-        assert!(after.as_f64().unwrap() > before.as_f64().unwrap() + 3.0, "{before} → {after}");
+        assert_eq!(
+            js(&b, "return document.body.classList.contains('care')").await,
+            true
+        );
+        let after = js(
+            &b,
+            "return parseFloat(getComputedStyle(document.body).fontSize)",
+        )
+        .await;
+        assert!(
+            after.as_f64().unwrap() > before.as_f64().unwrap() + 3.0,
+            "{before} → {after}"
+        );
     })
     .await;
 }

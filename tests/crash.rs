@@ -47,7 +47,10 @@ async fn killed_mid_stream(backend: Backend) {
     seed(db.db());
     db.close();
     let (id, secret) = client(&db);
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let acked: Arc<Mutex<HashSet<String>>> = Arc::default();
     let failed: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut next = 0u64;
@@ -98,19 +101,37 @@ async fn killed_mid_stream(backend: Backend) {
     let _ = child.wait();
 
     let acked = acked.lock().await.clone();
-    assert!(acked.len() > 1000, "the stream ran: {} acknowledged", acked.len());
+    assert!(
+        acked.len() > 1000,
+        "the stream ran: {} acknowledged",
+        acked.len()
+    );
     let store = hotline_core::Db::connect(&hotline_core::DbUrl::parse(&db.url), 2).unwrap();
     let mut c = store.get().unwrap();
     use hotline_intake::schema::idempotency_keys as k;
-    let rows: Vec<(String, String)> = k::table.select((k::key, k::ticket_id)).load(&mut *c).unwrap();
+    let rows: Vec<(String, String)> = k::table
+        .select((k::key, k::ticket_id))
+        .load(&mut *c)
+        .unwrap();
     let by_key: HashMap<String, String> = rows.iter().cloned().collect();
     assert_eq!(by_key.len(), rows.len());
     for key in &acked {
-        assert!(by_key.contains_key(key), "acknowledged appeal {key} is missing");
+        assert!(
+            by_key.contains_key(key),
+            "acknowledged appeal {key} is missing"
+        );
     }
     // Every stored appeal came from one key, and no key made two tickets.
-    let tickets: i64 = hotline_core::store::tickets::count_by_status(&mut c).unwrap().iter().map(|(_, n)| n).sum();
-    assert_eq!(tickets as usize, rows.len(), "tickets without a key, or a key with two tickets");
+    let tickets: i64 = hotline_core::store::tickets::count_by_status(&mut c)
+        .unwrap()
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(
+        tickets as usize,
+        rows.len(),
+        "tickets without a key, or a key with two tickets"
+    );
     let distinct: HashSet<&String> = rows.iter().map(|(_, t)| t).collect();
     assert_eq!(distinct.len(), rows.len(), "two keys share a ticket");
     // And every one of them replays to its row.

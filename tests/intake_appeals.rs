@@ -5,7 +5,6 @@
 
 mod common;
 
-
 use common::{Backend, TestApp, TestDb, seed, start};
 use serde_json::{Value, json};
 
@@ -31,10 +30,23 @@ impl Signed {
     }
 }
 
-async fn send(app: &TestApp, client: &Client, key: Option<&str>, body: &Value, s: &Signed) -> (u16, reqwest::header::HeaderMap, Value) {
+async fn send(
+    app: &TestApp,
+    client: &Client,
+    key: Option<&str>,
+    body: &Value,
+    s: &Signed,
+) -> (u16, reqwest::header::HeaderMap, Value) {
     let bytes = serde_json::to_vec(body).unwrap();
     let ts = s.timestamp.to_string();
-    let mut signature = hotline_intake::clients::sign(&client.secret, "POST", "/api/v1/appeals", &ts, &s.nonce, &bytes);
+    let mut signature = hotline_intake::clients::sign(
+        &client.secret,
+        "POST",
+        "/api/v1/appeals",
+        &ts,
+        &s.nonce,
+        &bytes,
+    );
     if s.tamper {
         signature = signature.replace('a', "b").replace('0', "1");
     }
@@ -79,7 +91,8 @@ async fn signed_appeals(backend: Backend) {
     let client = register_client(&app.db, "app");
     let dispatcher = app.login("dispatcher").await;
 
-    let (status, headers, receipt) = send(&app, &client, Some("k-1"), &appeal(), &Signed::now()).await;
+    let (status, headers, receipt) =
+        send(&app, &client, Some("k-1"), &appeal(), &Signed::now()).await;
     assert_eq!(status, 201, "{receipt}");
     assert!(headers.get("idempotent-replayed").is_none());
     let number = receipt["number"].as_str().expect("number");
@@ -88,71 +101,171 @@ async fn signed_appeals(backend: Backend) {
     let id = receipt["ticket_id"].as_str().expect("id").to_owned();
 
     // A retry (signed anew, same key) gets the same receipt and creates nothing.
-    let (status, headers, again) = send(&app, &client, Some("k-1"), &appeal(), &Signed::now()).await;
+    let (status, headers, again) =
+        send(&app, &client, Some("k-1"), &appeal(), &Signed::now()).await;
     assert_eq!((status, &again), (201, &receipt));
     assert_eq!(headers["idempotent-replayed"], "true");
     let count = |v: &Value| v["items"].as_array().expect("items").len();
-    let (_, list) = dispatcher.get("/api/v1/tickets?channel=app&limit=200").await;
+    let (_, list) = dispatcher
+        .get("/api/v1/tickets?channel=app&limit=200")
+        .await;
     assert_eq!(count(&list), 1);
     // The same key for another request is refused.
     let mut other = appeal();
     other["title"] = json!("另一件事");
     let (status, _, err) = send(&app, &client, Some("k-1"), &other, &Signed::now()).await;
-    assert_eq!((status, err["error"]["field"].as_str()), (422, Some("Idempotency-Key")), "{err}");
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("Idempotency-Key")),
+        "{err}"
+    );
 
     // Signatures, clocks and nonces.
     let s = Signed::now();
     assert_eq!(send(&app, &client, Some("k-2"), &appeal(), &s).await.0, 201);
     let (status, _, err) = send(&app, &client, Some("k-3"), &appeal(), &s).await;
     assert_eq!(status, 401, "a reused nonce: {err}");
-    assert!(err["error"]["message"].as_str().unwrap().contains("X-Nonce"));
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("X-Nonce")
+    );
     // Also when the key would be answered from the first request: a replayed request is refused.
     let (status, _, err) = send(&app, &client, Some("k-2"), &appeal(), &s).await;
     assert_eq!(status, 401, "a replayed request: {err}");
-    assert!(err["error"]["message"].as_str().unwrap().contains("X-Nonce"));
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("X-Nonce")
+    );
     for (label, s) in [
-        ("old", Signed { timestamp: chrono::Utc::now().timestamp() - 301, ..Signed::now() }),
-        ("future", Signed { timestamp: chrono::Utc::now().timestamp() + 400, ..Signed::now() }),
-        ("tampered", Signed { tamper: true, ..Signed::now() }),
+        (
+            "old",
+            Signed {
+                timestamp: chrono::Utc::now().timestamp() - 301,
+                ..Signed::now()
+            },
+        ),
+        (
+            "future",
+            Signed {
+                timestamp: chrono::Utc::now().timestamp() + 400,
+                ..Signed::now()
+            },
+        ),
+        (
+            "tampered",
+            Signed {
+                tamper: true,
+                ..Signed::now()
+            },
+        ),
     ] {
         let (status, _, err) = send(&app, &client, Some("k-4"), &appeal(), &s).await;
         assert_eq!(status, 401, "{label}: {err}");
     }
-    let stranger = Client { id: "cli_nobody".into(), secret: client.secret.clone() };
-    assert_eq!(send(&app, &stranger, Some("k-5"), &appeal(), &Signed::now()).await.0, 401);
-    let unsigned = app.http().post(app.url("/api/v1/appeals")).json(&appeal()).send().await.expect("unsigned");
+    let stranger = Client {
+        id: "cli_nobody".into(),
+        secret: client.secret.clone(),
+    };
+    assert_eq!(
+        send(&app, &stranger, Some("k-5"), &appeal(), &Signed::now())
+            .await
+            .0,
+        401
+    );
+    let unsigned = app
+        .http()
+        .post(app.url("/api/v1/appeals"))
+        .json(&appeal())
+        .send()
+        .await
+        .expect("unsigned");
     assert_eq!(unsigned.status(), 401, "unsigned");
     let (status, _, err) = send(&app, &client, None, &appeal(), &Signed::now()).await;
-    assert_eq!((status, err["error"]["field"].as_str()), (422, Some("Idempotency-Key")));
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("Idempotency-Key"))
+    );
 
     // Validation names the field; full-width input is normalised.
     let mut bad = appeal();
     bad["citizen_phone"] = json!("12345");
     let (status, _, err) = send(&app, &client, Some("k-6"), &bad, &Signed::now()).await;
-    assert_eq!((status, err["error"]["field"].as_str()), (422, Some("citizen_phone")));
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("citizen_phone"))
+    );
     let mut bad = appeal();
     bad["citizen_id_number"] = json!("110105194912310021");
     let (status, _, err) = send(&app, &client, Some("k-7"), &bad, &Signed::now()).await;
-    assert_eq!((status, err["error"]["field"].as_str()), (422, Some("citizen_id_number")));
-    let (status, _, err) = send(&app, &client, Some("k-8"), &json!({"title": "x"}), &Signed::now()).await;
-    assert_eq!((status, err["error"]["field"].as_str()), (422, Some("detail")), "{err}");
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("citizen_id_number"))
+    );
+    let (status, _, err) = send(
+        &app,
+        &client,
+        Some("k-8"),
+        &json!({"title": "x"}),
+        &Signed::now(),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("detail")),
+        "{err}"
+    );
 
     // Personal data is masked for everyone; the centre reveals it one ticket at a time, audited.
     let (_, detail) = dispatcher.get(&format!("/api/v1/tickets/{id}")).await;
     assert_eq!(detail["ticket"]["citizen_phone"], "138****8000");
     assert_eq!(detail["ticket"]["citizen_id_number"], "110***********002X");
     assert_eq!(detail["ticket"]["channel"], "app");
-    let (status, shown) = dispatcher.post(&format!("/api/v1/tickets/{id}/reveal"), json!({"field": "citizen_phone"})).await;
-    assert_eq!((status, shown["value"].as_str()), (200, Some("13800138000")), "{shown}");
-    let (_, shown) = dispatcher.post(&format!("/api/v1/tickets/{id}/reveal"), json!({"field": "citizen_id_number"})).await;
+    let (status, shown) = dispatcher
+        .post(
+            &format!("/api/v1/tickets/{id}/reveal"),
+            json!({"field": "citizen_phone"}),
+        )
+        .await;
+    assert_eq!(
+        (status, shown["value"].as_str()),
+        (200, Some("13800138000")),
+        "{shown}"
+    );
+    let (_, shown) = dispatcher
+        .post(
+            &format!("/api/v1/tickets/{id}/reveal"),
+            json!({"field": "citizen_id_number"}),
+        )
+        .await;
     assert_eq!(shown["value"], "11010519491231002X");
     let leader = app.login("leader").await;
-    assert_eq!(leader.post(&format!("/api/v1/tickets/{id}/reveal"), json!({"field": "citizen_phone"})).await.0, 403);
+    assert_eq!(
+        leader
+            .post(
+                &format!("/api/v1/tickets/{id}/reveal"),
+                json!({"field": "citizen_phone"})
+            )
+            .await
+            .0,
+        403
+    );
     let (_, detail) = dispatcher.get(&format!("/api/v1/tickets/{id}")).await;
-    let viewed = detail["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "personal_data_viewed").count();
+    let viewed = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "personal_data_viewed")
+        .count();
     assert_eq!(viewed, 2, "each unmask is an audit event");
     let (_, events) = dispatcher.get("/api/v1/events?after=0&limit=1000").await;
-    assert!(!events.to_string().contains("13800138000"), "the event stream carries no full number");
+    assert!(
+        !events.to_string().contains("13800138000"),
+        "the event stream carries no full number"
+    );
 
     // The raw request is kept beside the ticket.
     let db = hotline_core::Db::connect(&hotline_core::DbUrl::parse(&app.db.url), 1).unwrap();
@@ -163,7 +276,10 @@ async fn signed_appeals(backend: Backend) {
         .select(hotline_intake::schema::intake_submissions::raw_payload)
         .first(&mut *c)
         .unwrap();
-    assert!(raw.contains("１３８００１３８０００"), "as delivered: {raw}");
+    assert!(
+        raw.contains("１３８００１３８０００"),
+        "as delivered: {raw}"
+    );
 }
 
 both_backends!(signed_app_appeals, signed_appeals);
@@ -173,15 +289,26 @@ async fn concurrent_retries(backend: Backend) {
     let client = register_client(&app.db, "miniprogram");
     let body = appeal();
     let signs: Vec<Signed> = (0..20).map(|_| Signed::now()).collect();
-    let sends = signs.iter().map(|s| send(&app, &client, Some("same-key"), &body, s));
+    let sends = signs
+        .iter()
+        .map(|s| send(&app, &client, Some("same-key"), &body, s));
     let answers = futures_util::future::join_all(sends).await;
     let first = &answers[0].2;
     for (status, _, receipt) in &answers {
         assert_eq!((*status, receipt), (201, first));
     }
-    assert_eq!(answers.iter().filter(|a| a.1.get("idempotent-replayed").is_none()).count(), 1, "one created, the rest replayed");
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|a| a.1.get("idempotent-replayed").is_none())
+            .count(),
+        1,
+        "one created, the rest replayed"
+    );
     let dispatcher = app.login("dispatcher").await;
-    let (_, list) = dispatcher.get("/api/v1/tickets?channel=mini_program&limit=200").await;
+    let (_, list) = dispatcher
+        .get("/api/v1/tickets?channel=mini_program&limit=200")
+        .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 
     // The staff API honours the header the same way.
@@ -204,22 +331,38 @@ async fn concurrent_retries(backend: Backend) {
     }
     ids.dedup();
     assert_eq!(ids.len(), 1, "one ticket for twenty requests");
-    let (_, list) = dispatcher.get("/api/v1/tickets?appeal_type=consult&limit=200").await;
+    let (_, list) = dispatcher
+        .get("/api/v1/tickets?appeal_type=consult&limit=200")
+        .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
 
-both_backends!(twenty_concurrent_retries_make_one_ticket, concurrent_retries);
+both_backends!(
+    twenty_concurrent_retries_make_one_ticket,
+    concurrent_retries
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_rate_limit_is_told_when_to_retry() {
     let app = app_with(Backend::Sqlite, &[("HOTLINE_RATE_LIMIT_PER_IP", "3")]).await;
     let client = register_client(&app.db, "app");
     for i in 0..3 {
-        let (status, _, r) = send(&app, &client, Some(&format!("r-{i}")), &appeal(), &Signed::now()).await;
+        let (status, _, r) = send(
+            &app,
+            &client,
+            Some(&format!("r-{i}")),
+            &appeal(),
+            &Signed::now(),
+        )
+        .await;
         assert_eq!(status, 201, "{r}");
     }
     let (status, headers, err) = send(&app, &client, Some("r-4"), &appeal(), &Signed::now()).await;
-    assert_eq!((status, err["error"]["code"].as_str()), (429, Some("too_many_requests")), "{err}");
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (429, Some("too_many_requests")),
+        "{err}"
+    );
     let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
 }

@@ -224,7 +224,16 @@ async fn lodging(backend: Backend) {
     // Home: the two doors, the hotline, the emergency numbers; the page's headers.
     let home = me.get("/portal").await;
     assert_eq!(home.status, 200);
-    for text in ["我要反映", "查询进度", "12345", "110", "119", "120", "122", "关怀模式"] {
+    for text in [
+        "我要反映",
+        "查询进度",
+        "12345",
+        "110",
+        "119",
+        "120",
+        "122",
+        "关怀模式",
+    ] {
         assert!(home.body.contains(text), "{text}: {}", home.body);
     }
     let csp = home.headers[CONTENT_SECURITY_POLICY].to_str().unwrap();
@@ -237,11 +246,19 @@ async fn lodging(backend: Backend) {
     // The script the pages load is a file of this site.
     let js = me.get("/portal/static/portal.js").await;
     assert_eq!(js.status, 200);
-    assert!(js.headers["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(
+        js.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
     assert!(js.body.contains("geolocation"));
     // Without a session, `/` is the portal.
     let root = me.get("/").await;
-    assert_eq!((root.status, root.headers[LOCATION].to_str().unwrap()), (303, "/portal"));
+    assert_eq!(
+        (root.status, root.headers[LOCATION].to_str().unwrap()),
+        (303, "/portal")
+    );
 
     // The form: multipart with photos, the category tree, per-purpose consent.
     let form = me.get("/portal/appeal").await;
@@ -273,9 +290,16 @@ async fn lodging(backend: Backend) {
     assert!(p.body.contains("id=\"consent-error\""), "{}", p.body);
     assert!(p.body.contains("个人信息收集说明"));
     assert!(p.body.contains("请阅读个人信息收集说明，勾选同意后再提交"));
-    assert!(p.body.contains("value=\"门口路灯不亮\""), "typed values kept");
+    assert!(
+        p.body.contains("value=\"门口路灯不亮\""),
+        "typed values kept"
+    );
     assert!(p.body.contains("请重新选择照片"));
-    assert_eq!(hidden(&p.body, "form_key"), key, "the same form, not yet used");
+    assert_eq!(
+        hidden(&p.body, "form_key"),
+        key,
+        "the same form, not yet used"
+    );
     // Without a phone: the reason for asking is given.
     let mut fields = appeal_fields(&key, "门口路灯不亮", "yes");
     fields.retain(|(k, _)| *k != "citizen_phone");
@@ -289,13 +313,24 @@ async fn lodging(backend: Backend) {
     fields.push(("citizen_phone", "12345"));
     let p = me.post_appeal(&fields, &[]).await;
     assert_eq!(p.status, 422);
-    assert!(p.body.contains("请填写11位手机号码或带区号的固定电话"), "{}", p.body);
+    assert!(
+        p.body.contains("请填写11位手机号码或带区号的固定电话"),
+        "{}",
+        p.body
+    );
     // A file that is not a photo.
     let p = me
-        .post_appeal(&appeal_fields(&key, "门口路灯不亮", "yes"), &[b"#!/bin/sh\necho hi\n"])
+        .post_appeal(
+            &appeal_fields(&key, "门口路灯不亮", "yes"),
+            &[b"#!/bin/sh\necho hi\n"],
+        )
         .await;
     assert_eq!(p.status, 422, "{}", p.body);
-    assert!(p.body.contains("只能上传JPEG、PNG或WebP格式的照片"), "{}", p.body);
+    assert!(
+        p.body.contains("只能上传JPEG、PNG或WebP格式的照片"),
+        "{}",
+        p.body
+    );
     let after = agent.get("/api/v1/tickets?limit=200").await.1["items"]
         .as_array()
         .unwrap()
@@ -319,7 +354,9 @@ async fn lodging(backend: Backend) {
     let files_of = |id: String| {
         let agent = agent.clone();
         async move {
-            let (s, files) = agent.get(&format!("/api/v1/tickets/{id}/attachments")).await;
+            let (s, files) = agent
+                .get(&format!("/api/v1/tickets/{id}/attachments"))
+                .await;
             assert_eq!(s, 200, "{files}");
             files.as_array().unwrap().len()
         }
@@ -383,9 +420,20 @@ async fn lodging(backend: Backend) {
     assert!(with_care.contains("标准模式"));
     assert!(!me.get("/portal/appeal").await.body.contains("portal care"));
     let off = me.post("/portal/care", &[("on", "0")]).await;
-    assert!(off.headers[SET_COOKIE].to_str().unwrap().starts_with("care=0"));
+    assert!(
+        off.headers[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .starts_with("care=0")
+    );
     // Another site cannot switch it.
-    assert_eq!(me.elsewhere().post("/portal/care", &[("on", "1")]).await.status, 403);
+    assert_eq!(
+        me.elsewhere()
+            .post("/portal/care", &[("on", "1")])
+            .await
+            .status,
+        403
+    );
 }
 
 both_backends!(lodging_an_appeal, lodging);
@@ -411,7 +459,10 @@ async fn tracking(backend: Backend) {
     assert_eq!(wrong.status, 422);
     for p in [&unknown, &malformed] {
         assert_eq!(p.status, wrong.status);
-        assert_eq!(by_id(&p.body, "track-error"), by_id(&wrong.body, "track-error"));
+        assert_eq!(
+            by_id(&p.body, "track-error"),
+            by_id(&wrong.body, "track-error")
+        );
     }
     assert!(wrong.body.contains("工单编号或查询码不正确"));
     assert!(!wrong.body.contains("小区噪音扰民"));
@@ -419,10 +470,21 @@ async fn tracking(backend: Backend) {
     let p = me.track(&number, &code.to_lowercase()).await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert_eq!(p.headers[CACHE_CONTROL], "no-store");
-    assert!(p.headers[CONTENT_SECURITY_POLICY].to_str().unwrap().contains("script-src 'self'"));
-    assert_eq!(by_id(&p.body, "ticket-status").as_deref(), Some("已受理，等待派单"));
+    assert!(
+        p.headers[CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    assert_eq!(
+        by_id(&p.body, "ticket-status").as_deref(),
+        Some("已受理，等待派单")
+    );
     assert!(p.body.contains("受理") && p.body.contains("网站"));
-    assert!(p.body.contains("id=\"withdraw-form\""), "withdrawal offered before dispatch");
+    assert!(
+        p.body.contains("id=\"withdraw-form\""),
+        "withdrawal offered before dispatch"
+    );
     // The data the portal holds, the phone masked.
     assert_eq!(by_id(&p.body, "my-name").as_deref(), Some("张先生"));
     assert_eq!(by_id(&p.body, "my-phone").as_deref(), Some("138****8000"));
@@ -432,10 +494,18 @@ async fn tracking(backend: Backend) {
     let t = ticket_by_number(&agent, &number).await;
     let id = t["id"].as_str().unwrap();
     agent
-        .act(id, "dispatch", json!({"main_unit_id": a2_unit, "note": "内部备注：此人多次来电"}))
+        .act(
+            id,
+            "dispatch",
+            json!({"main_unit_id": a2_unit, "note": "内部备注：此人多次来电"}),
+        )
         .await;
-    a2.act(id, "return", json!({"reason": "退单理由：噪音属环保局管辖"}))
-        .await;
+    a2.act(
+        id,
+        "return",
+        json!({"reason": "退单理由：噪音属环保局管辖"}),
+    )
+    .await;
     dispatcher
         .act(
             id,
@@ -448,12 +518,26 @@ async fn tracking(backend: Backend) {
         .await;
     let p = me.track(&number, &code).await;
     assert_eq!(p.status, 200);
-    for secret in ["内部备注", "退单理由", "审定意见", "督办说明", "agent", "dispatcher"] {
+    for secret in [
+        "内部备注",
+        "退单理由",
+        "审定意见",
+        "督办说明",
+        "agent",
+        "dispatcher",
+    ] {
         assert!(!p.body.contains(secret), "{secret} shown to the citizen");
     }
     assert!(p.body.contains("已派给A2区办理"), "{}", p.body);
-    assert!(p.body.contains("已派给A市住房和城乡建设局办理"), "{}", p.body);
-    assert_eq!(by_id(&p.body, "ticket-status").as_deref(), Some("已派单，等待承办单位签收"));
+    assert!(
+        p.body.contains("已派给A市住房和城乡建设局办理"),
+        "{}",
+        p.body
+    );
+    assert_eq!(
+        by_id(&p.body, "ticket-status").as_deref(),
+        Some("已派单，等待承办单位签收")
+    );
     assert!(p.body.contains("办理时限"));
     assert!(!p.body.contains("id=\"withdraw-form\""));
 
@@ -461,7 +545,10 @@ async fn tracking(backend: Backend) {
     let refused = me.act(&number, &code, "withdraw", &[]).await;
     assert_eq!(refused.status, 409, "{}", refused.body);
     assert!(refused.body.contains("不能再撤回"));
-    assert_eq!(ticket_by_number(&agent, &number).await["status"], "dispatched");
+    assert_eq!(
+        ticket_by_number(&agent, &number).await["status"],
+        "dispatched"
+    );
     // Before dispatch it works.
     let (n2, c2) = me.lodge("问题已解决", &[]).await;
     let p = me
@@ -485,7 +572,11 @@ async fn tracking(backend: Backend) {
     let p = me
         .post(
             "/portal/track/withdraw",
-            &[("number", &n3), ("code", &wrong_code(&c3)), ("version", "1")],
+            &[
+                ("number", &n3),
+                ("code", &wrong_code(&c3)),
+                ("version", "1"),
+            ],
         )
         .await;
     assert_eq!(p.status, 422);
@@ -515,9 +606,15 @@ async fn tracking(backend: Backend) {
     assert!(d["ticket"]["status"] == "merged", "{d}");
     let p = me.track(&n3, &c3).await;
     assert_eq!(p.status, 200);
-    assert_eq!(by_id(&p.body, "ticket-status").as_deref(), Some("已合并办理"));
+    assert_eq!(
+        by_id(&p.body, "ticket-status").as_deref(),
+        Some("已合并办理")
+    );
     assert!(p.body.contains(&format!("合并办理的工单 {number}")));
-    assert_eq!(by_id(&p.body, "main-status").as_deref(), Some("已派单，等待承办单位签收"));
+    assert_eq!(
+        by_id(&p.body, "main-status").as_deref(),
+        Some("已派单，等待承办单位签收")
+    );
     // The main ticket's progress, never its citizen's words or data.
     assert!(!p.body.contains("小区噪音扰民") && !p.body.contains("内部备注"));
 }
@@ -552,7 +649,10 @@ async fn rating(backend: Backend) {
     a2.act(&id, "reply", json!({"reply": "已安排维修人员更换灯泡。"}))
         .await;
     let p = me.track(&number, &code).await;
-    assert_eq!(by_id(&p.body, "ticket-reply").as_deref(), Some("已安排维修人员更换灯泡。"));
+    assert_eq!(
+        by_id(&p.body, "ticket-reply").as_deref(),
+        Some("已安排维修人员更换灯泡。")
+    );
     assert!(p.body.contains("A2区答复"));
     assert!(p.body.contains("id=\"rate-form\""));
     // A rating needs a choice.
@@ -572,7 +672,10 @@ async fn rating(backend: Backend) {
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("诉求已交回承办单位重新办理"));
     assert!(p.body.contains("重办"));
-    assert_eq!(by_id(&p.body, "ticket-status").as_deref(), Some("已派单，等待承办单位签收"));
+    assert_eq!(
+        by_id(&p.body, "ticket-status").as_deref(),
+        Some("已派单，等待承办单位签收")
+    );
     let t = ticket_by_number(&agent, &number).await;
     assert_eq!(t["status"], "dispatched");
     assert_eq!(t["redo_count"], 1);
@@ -609,12 +712,20 @@ async fn data_rights(backend: Backend) {
 
     // Correct the contact details.
     let p = me
-        .act(&number, &code, "contact", &[("citizen_phone", "139 1234 5678")])
+        .act(
+            &number,
+            &code,
+            "contact",
+            &[("citizen_phone", "139 1234 5678")],
+        )
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("联系方式已更正"));
     assert_eq!(by_id(&p.body, "my-phone").as_deref(), Some("139****5678"));
-    assert_eq!(ticket_by_number(&agent, &number).await["citizen_phone"], "139****5678");
+    assert_eq!(
+        ticket_by_number(&agent, &number).await["citizen_phone"],
+        "139****5678"
+    );
     let p = me
         .act(&number, &code, "contact", &[("citizen_phone", "12")])
         .await;
@@ -622,31 +733,32 @@ async fn data_rights(backend: Backend) {
     assert!(p.body.contains("请填写11位手机号码或带区号的固定电话"));
 
     // Ask for deletion while it is open: it waits for the end.
-    let p = me
-        .act(&number, &code, "erase", &[])
-        .await;
+    let p = me.act(&number, &code, "erase", &[]).await;
     assert_eq!(p.status, 422, "confirmation needed");
-    let p = me
-        .act(&number, &code, "erase", &[("confirm", "yes")])
-        .await;
+    let p = me.act(&number, &code, "erase", &[("confirm", "yes")]).await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("办结（或撤回、合并）后"));
     assert!(p.body.contains("id=\"erasure-pending\""));
     let t = ticket_by_number(&agent, &number).await;
-    assert_eq!((t["erasure_requested"].as_bool(), t["citizen_phone"].as_str()), (Some(true), Some("139****5678")));
+    assert_eq!(
+        (
+            t["erasure_requested"].as_bool(),
+            t["citizen_phone"].as_str()
+        ),
+        (Some(true), Some("139****5678"))
+    );
 
     // The loop runs to the end; at closing the personal data goes, the ticket stays.
     agent
         .act(&id, "dispatch", json!({"main_unit_id": a2_unit}))
         .await;
     a2.act(&id, "sign", json!({})).await;
-    a2.act(&id, "reply", json!({"reply": "已劝离占道摊贩。"})).await;
+    a2.act(&id, "reply", json!({"reply": "已劝离占道摊贩。"}))
+        .await;
     agent
         .act(&id, "return-visit", json!({"reached": true}))
         .await;
-    agent
-        .act(&id, "rate", json!({"rating": "satisfied"}))
-        .await;
+    agent.act(&id, "rate", json!({"rating": "satisfied"})).await;
     let closed = agent
         .act(&id, "close", json!({"resolution": "已处理"}))
         .await;
@@ -658,8 +770,16 @@ async fn data_rights(backend: Backend) {
     assert_eq!(closed["title"], "占道经营");
     assert_eq!(closed["rating"], "satisfied");
     assert_eq!(closed["channel"], "web");
-    let metrics = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("hotline_tickets{status=\"closed\"} 1"), "{metrics}");
+    let metrics = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("hotline_tickets{status=\"closed\"} 1"),
+        "{metrics}"
+    );
     // The citizen sees it gone, and can still follow the ticket.
     let p = me.track(&number, &code).await;
     assert_eq!(p.status, 200);

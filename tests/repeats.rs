@@ -13,13 +13,13 @@ use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use common::{Backend, TestDb, hotline, seed, spawn_app};
 use hotline_core::domain::Channel;
 use hotline_core::ids::TicketId;
+use hotline_core::ticket::Action;
 use hotline_core::workflow::Hotline;
 use hotline_core::{Db, DbUrl};
 use hotline_intake::appeal::{AppealInput, validate};
 use hotline_intake::repeats::{self, Appeal, Reason};
 use hotline_intake::submit::{Answer, Submission, submit};
 use serde_json::{Value, json};
-use hotline_core::ticket::Action;
 use storage_support::{Team, china, reason};
 
 const HOT_CSV: &str = include_str!("../demo/appeals/hot_messages.csv");
@@ -211,7 +211,10 @@ async fn real_case(backend: Backend) {
         .iter()
         .filter(|((a, b), _)| matter[a] != matter[b])
         .collect();
-    assert!(false_links.is_empty(), "different matters linked: {false_links:?}");
+    assert!(
+        false_links.is_empty(),
+        "different matters linked: {false_links:?}"
+    );
 
     // 2. Every same-matter pair the windows allow is linked directly, but the known misses.
     let known: BTreeSet<Pair> = KNOWN_MISSES.iter().map(|(a, b, _)| pair(a, b)).collect();
@@ -219,7 +222,10 @@ async fn real_case(backend: Backend) {
         .keys()
         .filter(|p| !found.contains_key(*p) && !known.contains(*p))
         .collect();
-    assert!(missed.is_empty(), "same matter, within a window, not linked: {missed:?}");
+    assert!(
+        missed.is_empty(),
+        "same matter, within a window, not linked: {missed:?}"
+    );
     for p in &known {
         assert!(expected.contains_key(p), "{p:?} is no in-window pair");
         assert!(
@@ -271,7 +277,10 @@ async fn real_case(backend: Backend) {
                     ));
                 }
             } else {
-                assert!(hit.is_none(), "{a} and {b} (different matters) pass: {hit:?}");
+                assert!(
+                    hit.is_none(),
+                    "{a} and {b} (different matters) pass: {hit:?}"
+                );
             }
         }
     }
@@ -283,18 +292,32 @@ async fn real_case(backend: Backend) {
         expected.len() + beyond.len(),
         expected.len(),
         found.len(),
-        found.values().filter(|(r, _)| *r == Reason::SameCaller).count(),
+        found
+            .values()
+            .filter(|(r, _)| *r == Reason::SameCaller)
+            .count(),
         known.len(),
         beyond.len(),
     );
     eprintln!("{report}");
     for (p, (r, s)) in &found {
-        eprintln!("  found {p:?} {r} {s:.3} ({})", expected.get(p).unwrap_or(&"?"));
+        eprintln!(
+            "  found {p:?} {r} {s:.3} ({})",
+            expected.get(p).unwrap_or(&"?")
+        );
     }
     eprintln!("  ignoring time, not linked: {same_fail:?}");
     // The figures the README reports.
-    assert_eq!((expected.len(), found.len(), beyond.len()), (6, 5, 49), "{report}");
-    assert_eq!((same_pass, same_total), (EXPECTED_PASS_IGNORING_TIME, 55), "{report}");
+    assert_eq!(
+        (expected.len(), found.len(), beyond.len()),
+        (6, 5, 49),
+        "{report}"
+    );
+    assert_eq!(
+        (same_pass, same_total),
+        (EXPECTED_PASS_IGNORING_TIME, 55),
+        "{report}"
+    );
 }
 
 /// Same-matter pairs (of 55) that place + text link when time is ignored.
@@ -315,10 +338,24 @@ async fn same_caller_within_30_days(backend: Backend) {
     let h = hotline(t.db(), start);
     let team = Team::of(t.db());
     let phone = Some("13912345678");
-    let first = appeal(&h, &team, input("咨询公积金提取", "想咨询住房公积金提取需要哪些材料。", phone)).await;
+    let first = appeal(
+        &h,
+        &team,
+        input(
+            "咨询公积金提取",
+            "想咨询住房公积金提取需要哪些材料。",
+            phone,
+        ),
+    )
+    .await;
     // 29 days later the same number calls about something else: flagged, with a low score.
     h.now.set(start + Duration::days(29));
-    let second = appeal(&h, &team, input("路灯不亮", "家门口的路灯坏了一个星期。", phone)).await;
+    let second = appeal(
+        &h,
+        &team,
+        input("路灯不亮", "家门口的路灯坏了一个星期。", phone),
+    )
+    .await;
     let rows = links_of(t.db(), second);
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!((rows[0].id, rows[0].reason), (first, Reason::SameCaller));
@@ -326,14 +363,27 @@ async fn same_caller_within_30_days(backend: Backend) {
     assert_eq!(rows[0].direction, repeats::Direction::Earlier);
     // The first sees it from the other side.
     let back = links_of(t.db(), first);
-    assert_eq!((back[0].id, back[0].direction), (second, repeats::Direction::Later));
+    assert_eq!(
+        (back[0].id, back[0].direction),
+        (second, repeats::Direction::Later)
+    );
     // 31 days after the second (and 60 after the first): nothing.
     h.now.set(start + Duration::days(60));
-    let third = appeal(&h, &team, input("路灯又不亮", "家门口的路灯又坏了。", phone)).await;
+    let third = appeal(
+        &h,
+        &team,
+        input("路灯又不亮", "家门口的路灯又坏了。", phone),
+    )
+    .await;
     assert!(links_of(t.db(), third).is_empty());
     // Another number: nothing either, even the next minute.
     h.now.set(start + Duration::days(60) + Duration::minutes(1));
-    let other = appeal(&h, &team, input("路灯又不亮", "家门口的路灯又坏了。", Some("13900000000"))).await;
+    let other = appeal(
+        &h,
+        &team,
+        input("路灯又不亮", "家门口的路灯又坏了。", Some("13900000000")),
+    )
+    .await;
     assert!(links_of(t.db(), other).is_empty());
 }
 
@@ -481,7 +531,11 @@ async fn merge_through_the_api(backend: Backend) {
     let d = loop {
         let (s, d) = agent.get(&format!("/api/v1/tickets/{dup}")).await;
         assert_eq!(s, 200, "{d}");
-        if d["repeat_candidates"].as_array().is_some_and(|c| !c.is_empty()) || tries == 300 {
+        if d["repeat_candidates"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+            || tries == 300
+        {
             break d;
         }
         tries += 1;
@@ -503,7 +557,12 @@ async fn merge_through_the_api(backend: Backend) {
     let page = browser.get(&format!("/tickets/{dup}")).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("疑似重复诉求"), "{}", page.body);
-    assert!(page.body.contains(&format!("<a href=\"/tickets/{main}\">{main_number}</a>")), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("<a href=\"/tickets/{main}\">{main_number}</a>")),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("地点相近、内容相似"), "{}", page.body);
 
     // Only candidates the caller may see: A2区 sees the main ticket once it is dispatched there,
@@ -553,7 +612,11 @@ async fn merge_through_the_api(backend: Backend) {
         .expect("query")
         .expect("ticket");
     assert_eq!(own.number.as_str(), main_number);
-    assert!(repeats::main_ticket(&mut c, "20991231000001").expect("query").is_none());
+    assert!(
+        repeats::main_ticket(&mut c, "20991231000001")
+            .expect("query")
+            .is_none()
+    );
 }
 
 both_backends!(merge_a_flagged_pair_through_the_api, merge_through_the_api);

@@ -222,15 +222,14 @@ impl ResponseError for ApiError {
             tracing::error!(code = self.code.as_str(), cause = %cause, "request failed");
         }
         let mut res = HttpResponse::build(self.status_code());
-        if self.code == ErrorCode::TooManyRequests {
-            if let Some(secs) = self
+        if self.code == ErrorCode::TooManyRequests
+            && let Some(secs) = self
                 .details
                 .as_ref()
                 .and_then(|d| d.get("retry_after"))
                 .and_then(serde_json::Value::as_u64)
-            {
-                res.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
-            }
+        {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
         }
         res.json(self.body())
     }

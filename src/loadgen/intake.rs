@@ -41,11 +41,26 @@ pub struct IntakeArgs {
 
 /// Titles and descriptions of real appeals, so bodies look like the real thing.
 const SAMPLES: &[(&str, &str)] = &[
-    ("小区门口路灯不亮", "A2区桂花坪街道某小区门口路灯连续一周不亮，晚上出行很不方便，请尽快维修。"),
-    ("工地夜间施工噪音扰民", "A3区某工地每天晚上十一点后仍在施工，噪音很大，严重影响居民休息。"),
-    ("公司拖欠工资三个月", "本人在A1区某公司工作，公司已拖欠三个月工资，多次讨要无果，请求帮助。"),
-    ("咨询住房公积金提取", "请问在A市购买首套住房，提取住房公积金需要准备哪些材料？"),
-    ("小区垃圾清运不及时", "A5区某小区垃圾桶已经满了好几天没有清运，气味很大，影响环境卫生。"),
+    (
+        "小区门口路灯不亮",
+        "A2区桂花坪街道某小区门口路灯连续一周不亮，晚上出行很不方便，请尽快维修。",
+    ),
+    (
+        "工地夜间施工噪音扰民",
+        "A3区某工地每天晚上十一点后仍在施工，噪音很大，严重影响居民休息。",
+    ),
+    (
+        "公司拖欠工资三个月",
+        "本人在A1区某公司工作，公司已拖欠三个月工资，多次讨要无果，请求帮助。",
+    ),
+    (
+        "咨询住房公积金提取",
+        "请问在A市购买首套住房，提取住房公积金需要准备哪些材料？",
+    ),
+    (
+        "小区垃圾清运不及时",
+        "A5区某小区垃圾桶已经满了好几天没有清运，气味很大，影响环境卫生。",
+    ),
 ];
 
 struct Shared {
@@ -66,10 +81,20 @@ async fn one(shared: &Shared, n: u64) -> bool {
     let ts = chrono::Utc::now().timestamp().to_string();
     let nonce = format!("lg{}", uuid::Uuid::new_v4().simple());
     let key = format!("lg-{}", uuid::Uuid::new_v4().simple());
-    let sig = hotline_intake::clients::sign(&shared.args.secret, "POST", "/api/v1/appeals", &ts, &nonce, &bytes);
+    let sig = hotline_intake::clients::sign(
+        &shared.args.secret,
+        "POST",
+        "/api/v1/appeals",
+        &ts,
+        &nonce,
+        &bytes,
+    );
     let sent = shared
         .http
-        .post(format!("{}/api/v1/appeals", shared.args.url.trim_end_matches('/')))
+        .post(format!(
+            "{}/api/v1/appeals",
+            shared.args.url.trim_end_matches('/')
+        ))
         .header("content-type", "application/json")
         .header("x-client-id", &shared.args.client_id)
         .header("x-timestamp", ts)
@@ -116,7 +141,11 @@ pub async fn run(args: IntakeArgs) -> anyhow::Result<Report> {
     });
     let start = Instant::now();
     let end = start + Duration::from_secs(args.duration);
-    let limit = if args.max_requests == 0 { u64::MAX } else { args.max_requests };
+    let limit = if args.max_requests == 0 {
+        u64::MAX
+    } else {
+        args.max_requests
+    };
     match args.rate {
         None => {
             let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));

@@ -456,13 +456,25 @@ pub struct AppClient {
 /// Registers a client with the real CLI, as an operator would.
 pub fn register_client(db: &TestDb, name: &str, channel: &str) -> AppClient {
     let out = std::process::Command::new(binary())
-        .args(["admin", "client", "create", name, "--channel", channel, "--data-dir"])
+        .args([
+            "admin",
+            "client",
+            "create",
+            name,
+            "--channel",
+            channel,
+            "--data-dir",
+        ])
         .arg(db.dir.path())
         .envs(db.env())
         .env("RUST_LOG", "error")
         .output()
         .expect("client create");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let value = |prefix: &str| {
         text.lines()

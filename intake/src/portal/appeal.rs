@@ -106,9 +106,7 @@ impl FieldError {
         match e {
             IntakeError::Invalid { field, reason } => {
                 let message = match field.as_str() {
-                    "latitude" | "longitude" => {
-                        "位置信息无效，请重新获取或清除位置。".to_owned()
-                    }
+                    "latitude" | "longitude" => "位置信息无效，请重新获取或清除位置。".to_owned(),
                     "category_id" => "请从列表中选择分类。".to_owned(),
                     _ => page_text::reason(&reason),
                 };
@@ -260,8 +258,7 @@ async fn read_form(req: &HttpRequest, payload: web::Payload) -> Result<Sent, Int
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         let body =
-            hotline_core::http::json::read_body(payload.into_inner(), 256 * 1024, declared)
-                .await?;
+            hotline_core::http::json::read_body(payload.into_inner(), 256 * 1024, declared).await?;
         return Ok(Sent {
             fields: FormFields::parse(&body),
             photos: vec![],
@@ -270,7 +267,11 @@ async fn read_form(req: &HttpRequest, payload: web::Payload) -> Result<Sent, Int
     let form = read_multipart(req, payload.into_inner(), &["photo"]).await?;
     Ok(Sent {
         fields: form.fields,
-        photos: form.files.into_iter().filter(|f| f.field == "photo").collect(),
+        photos: form
+            .files
+            .into_iter()
+            .filter(|f| f.field == "photo")
+            .collect(),
     })
 }
 
@@ -300,14 +301,15 @@ fn precheck(f: &FormFields, photos: usize) -> Vec<FieldError> {
             "请填写联系电话：承办单位需要与您联系，12345热线办结后会回访。",
         ));
     }
-    if f
-        .one("category_id")
+    if f.one("category_id")
         .is_some_and(|c| c.parse::<CategoryId>().is_err())
     {
         errors.push(FieldError::new("category_id", "请从列表中选择分类。"));
     }
     for field in ["latitude", "longitude"] {
-        if f.one(field).is_some_and(|v| v.trim().parse::<f64>().is_err()) {
+        if f.one(field)
+            .is_some_and(|v| v.trim().parse::<f64>().is_err())
+        {
             errors.push(FieldError::new(
                 field,
                 "位置信息无效，请重新获取或清除位置。",
@@ -569,10 +571,7 @@ mod tests {
             "appeal_type=complaint&title=%E8%B7%AF%E7%81%AF&detail=x&latitude=abc".as_bytes(),
         );
         let fields: Vec<String> = precheck(&f, 10).into_iter().map(|e| e.field).collect();
-        assert_eq!(
-            fields,
-            ["citizen_phone", "latitude", "photo", "consent"]
-        );
+        assert_eq!(fields, ["citizen_phone", "latitude", "photo", "consent"]);
         let f = FormFields::parse(
             b"appeal_type=help&title=t&detail=d&citizen_phone=13800138000&consent=yes",
         );

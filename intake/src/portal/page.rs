@@ -33,7 +33,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("portal/layout.html", include_str!("templates/layout.html")),
     ("portal/home.html", include_str!("templates/home.html")),
     ("portal/appeal.html", include_str!("templates/appeal.html")),
-    ("portal/receipt.html", include_str!("templates/receipt.html")),
+    (
+        "portal/receipt.html",
+        include_str!("templates/receipt.html"),
+    ),
     ("portal/track.html", include_str!("templates/track.html")),
     ("portal/error.html", include_str!("templates/error.html")),
 ];
@@ -41,7 +44,8 @@ const TEMPLATES: &[(&str, &str)] = &[
 static ENV: LazyLock<Result<PageEnv, String>> = LazyLock::new(|| {
     let mut env = PageEnv::new().map_err(|e| format!("{e:#}"))?;
     for (name, source) in TEMPLATES {
-        env.add(name, source).map_err(|e| format!("{name}: {e:#}"))?;
+        env.add(name, source)
+            .map_err(|e| format!("{name}: {e:#}"))?;
     }
     Ok(env)
 });
@@ -198,14 +202,14 @@ pub fn same_site(req: &HttpRequest) -> Result<(), ApiError> {
 /// The checks every portal POST passes first: same site, then the per-address rate limit.
 pub fn guard(req: &HttpRequest, intake: &Intake) -> Result<(), ApiError> {
     same_site(req)?;
-    intake.limits.check_ip(&client_ip(req)).map_err(ApiError::from)
+    intake
+        .limits
+        .check_ip(&client_ip(req))
+        .map_err(ApiError::from)
 }
 
 /// Reads a small urlencoded form (`SMALL_BODY_LIMIT`).
-pub async fn small_form(
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<FormFields, ApiError> {
+pub async fn small_form(req: &HttpRequest, payload: web::Payload) -> Result<FormFields, ApiError> {
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -338,7 +342,10 @@ mod tests {
                 context! { number => "20261123000001", code => "ABCDEF",
                 received_at => "2026-11-23T01:00:00Z", replayed => false },
             ),
-            ("portal/track.html", context! { number => script, error => "x" }),
+            (
+                "portal/track.html",
+                context! { number => script, error => "x" },
+            ),
             (
                 "portal/track.html",
                 context! { number => "20261123000001", code => "ABCDEF", version => 3, ticket,
@@ -351,13 +358,13 @@ mod tests {
             ),
         ];
         for (name, ctx) in pages {
-            let html = render_raw(
-                name,
-                context! { care => true, back => "/portal", ..ctx },
-            );
+            let html = render_raw(name, context! { care => true, back => "/portal", ..ctx });
             assert!(!html.contains("<script>window"), "{name}: {html}");
             assert!(!html.contains("<img src=x"), "{name}");
-            assert!(!html.contains("onclick=\"") && !html.contains("onerror=\""), "{name}");
+            assert!(
+                !html.contains("onclick=\"") && !html.contains("onerror=\""),
+                "{name}"
+            );
             // The only script is the portal's file.
             assert_eq!(html.matches("<script").count(), 1, "{name}");
             assert!(html.contains("<script src=\"/portal/static/portal.js\" defer></script>"));

@@ -261,13 +261,28 @@ mod tests {
         ];
         let got = steps(&events, &names, true);
         let all = format!("{got:?}");
-        for secret in ["内部备注", "退单理由", "审定意见", "督办说明", "下派备注", "内部重办理由"] {
+        for secret in [
+            "内部备注",
+            "退单理由",
+            "审定意见",
+            "督办说明",
+            "下派备注",
+            "内部重办理由",
+        ] {
             assert!(!all.contains(secret), "{secret} leaked: {all}");
         }
         let kinds: Vec<&str> = got.iter().map(|s| s.step).collect();
         assert_eq!(
             kinds,
-            ["派单", "签收", "下派", "答复", "评价", "重办", "申请删除个人信息"]
+            [
+                "派单",
+                "签收",
+                "下派",
+                "答复",
+                "评价",
+                "重办",
+                "申请删除个人信息"
+            ]
         );
         assert_eq!(got[0].text, "已派给A2区办理。");
         assert_eq!(got[2].text, "A2区已转交桂花坪街道办理。");

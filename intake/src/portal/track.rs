@@ -25,7 +25,8 @@ use crate::normalize;
 use crate::routes::Intake;
 
 /// The one answer to a wrong number or code.
-const WRONG_PAIR: &str = "工单编号或查询码不正确，请核对回执上的工单编号（14位数字）和查询码（6位字母或数字）后重试。";
+const WRONG_PAIR: &str =
+    "工单编号或查询码不正确，请核对回执上的工单编号（14位数字）和查询码（6位字母或数字）后重试。";
 
 pub async fn form(req: HttpRequest) -> HttpResponse {
     let q = FormFields::parse(req.query_string().as_bytes());
@@ -148,12 +149,12 @@ fn public(t: &Ticket, category: Option<String>, timeline: Vec<Step>, own: bool) 
         received_at: t.received_at,
         handle_deadline: t.handle_deadline.filter(|_| with_unit),
         reply: t.reply.clone(),
-        rating: if own { t.rating.map(Rating::label_zh) } else { None },
-        rating_comment: if own {
-            t.rating_comment.clone()
+        rating: if own {
+            t.rating.map(Rating::label_zh)
         } else {
             None
         },
+        rating_comment: if own { t.rating_comment.clone() } else { None },
         redo_count: t.redo_count,
         timeline,
     }
@@ -321,7 +322,11 @@ struct Invalid {
 
 fn invalid(field: &str, reason: &str) -> Invalid {
     Invalid {
-        message: format!("{}：{}", page_text::field_label(field), page_text::reason(reason)),
+        message: format!(
+            "{}：{}",
+            page_text::field_label(field),
+            page_text::reason(reason)
+        ),
     }
 }
 
@@ -354,12 +359,15 @@ fn parse_action(action: &str, f: &FormFields) -> Result<Option<Citizen>, Invalid
         "contact" => {
             let name = f
                 .one("citizen_name")
-                .map(|v| ShortText::parse(&normalize::text(v)).map_err(|r| invalid("citizen_name", &r)))
+                .map(|v| {
+                    ShortText::parse(&normalize::text(v)).map_err(|r| invalid("citizen_name", &r))
+                })
                 .transpose()?;
             let phone = f
                 .one("citizen_phone")
                 .map(|v| {
-                    PhoneNumber::parse(&normalize::code(v)).map_err(|r| invalid("citizen_phone", &r))
+                    PhoneNumber::parse(&normalize::code(v))
+                        .map_err(|r| invalid("citizen_phone", &r))
                 })
                 .transpose()?;
             if name.is_none() && phone.is_none() {
@@ -461,18 +469,26 @@ pub async fn act(
             Citizen::Rate { rating: r, comment } => {
                 rating = Some(r);
                 let action = Action::Rate { rating: r, comment };
-                hotline.act(Actor::Citizen, Scope::All, id, action, version).await
+                hotline
+                    .act(Actor::Citizen, Scope::All, id, action, version)
+                    .await
             }
             Citizen::Withdraw { reason } => {
                 let action = Action::Withdraw { reason };
-                hotline.act(Actor::Citizen, Scope::All, id, action, version).await
+                hotline
+                    .act(Actor::Citizen, Scope::All, id, action, version)
+                    .await
             }
             Citizen::Contact { name, phone } => {
                 hotline
                     .correct_contact(Actor::Citizen, Scope::All, id, name, phone)
                     .await
             }
-            Citizen::Erase => hotline.request_erasure(Actor::Citizen, Scope::All, id).await,
+            Citizen::Erase => {
+                hotline
+                    .request_erasure(Actor::Citizen, Scope::All, id)
+                    .await
+            }
         };
         match done {
             Ok(after) => {

@@ -80,16 +80,7 @@ pub const MAX_HOPS: usize = 16;
 
 /// Why a ticket is a candidate.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    strum::Display,
-    strum::EnumString,
-    ToSchema,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::Display, strum::EnumString, ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -141,7 +132,10 @@ impl<'a> From<&'a Ticket> for Appeal<'a> {
 /// The places an appeal names (title, detail, address) and is at.
 pub fn places_of(g: &Gazetteer, a: &Appeal<'_>) -> Places {
     let mut places = Places::default();
-    for s in [Some(a.title), Some(a.detail), a.address].into_iter().flatten() {
+    for s in [Some(a.title), Some(a.detail), a.address]
+        .into_iter()
+        .flatten()
+    {
         places::recognise(g, &text::prepare(s, text::MAX_DETAIL_CHARS), &mut places);
     }
     places.point = a.point;
@@ -251,7 +245,9 @@ pub fn candidates(
     if let Some(phone) = &t.citizen_phone {
         let rows: Vec<ComparedRow> = tickets::table
             .filter(tickets::citizen_phone.eq(phone))
-            .filter(tickets::received_at.ge(to_db(now - chrono::Duration::days(CALLER_WINDOW_DAYS))))
+            .filter(
+                tickets::received_at.ge(to_db(now - chrono::Duration::days(CALLER_WINDOW_DAYS))),
+            )
             .filter(tickets::received_at.le(to_db(now)))
             .filter(tickets::id.ne(&own_id))
             .filter(tickets::status.eq_any(&open))
@@ -294,7 +290,11 @@ pub fn candidates(
                 .load(conn)?;
             hits.extend(rows.into_iter().map(|(id, at)| (broad, at, id)));
         }
-        hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
+        hits.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then(b.1.cmp(&a.1))
+                .then_with(|| a.2.cmp(&b.2))
+        });
         let mut ids: Vec<String> = Vec::new();
         let mut taken: HashSet<String> = HashSet::new();
         for (_, _, id) in hits {
@@ -475,12 +475,7 @@ pub async fn flag_now(hotline: &Hotline, id: TicketId, now: DateTime<Utc>) {
         .await;
     let result = match found {
         Ok(found) if found.is_empty() => Ok(0),
-        Ok(found) => {
-            hotline
-                .db
-                .write(move |c| store(c, id, &found, now))
-                .await
-        }
+        Ok(found) => hotline.db.write(move |c| store(c, id, &found, now)).await,
         Err(e) => Err(e),
     };
     match result {
@@ -681,7 +676,11 @@ mod tests {
     }
 
     fn percentile(sorted: &[f64], p: f64) -> f64 {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
         let i = ((sorted.len() as f64) * p) as usize;
         sorted[i.min(sorted.len() - 1)]
     }
@@ -715,6 +714,10 @@ mod tests {
         let (p99, p9999) = (percentile(&sims, 0.99), percentile(&sims, 0.9999));
         // The thresholds are these percentiles rounded up to the hundredth.
         assert_eq!((p99 * 100.0).ceil() / 100.0, SAME_PLACE_MIN, "p99 {p99}");
-        assert_eq!((p9999 * 100.0).ceil() / 100.0, SAME_DISTRICT_MIN, "p99.99 {p9999}");
+        assert_eq!(
+            (p9999 * 100.0).ceil() / 100.0,
+            SAME_DISTRICT_MIN,
+            "p99.99 {p9999}"
+        );
     }
 }

@@ -44,8 +44,7 @@ const NOT_AN_ENDING: &[&str] = &[
 
 /// Characters a place name does not run across: administrative endings, particles, pronouns,
 /// measure words, position words and common verbs of direction.
-const BOUNDARIES: &str =
-    "省市区县镇乡村路街巷的在是了和与及到往从于向对把被我你他她它们这那个条号栋楼层门里内外旁边附近对面位上下入进出";
+const BOUNDARIES: &str = "省市区县镇乡村路街巷的在是了和与及到往从于向对把被我你他她它们这那个条号栋楼层门里内外旁边附近对面位上下入进出";
 
 /// How many characters before the ending a name keeps (万科魅力之城小区 → 魅力之城小区).
 const NAME_CHARS: usize = 4;
@@ -104,7 +103,9 @@ impl Gazetteer {
             rows.iter().map(|r| (r.0.as_str(), r)).collect();
         let mut g = Self::default();
         for r in rows {
-            let Some(level) = level_of(&r.3) else { continue };
+            let Some(level) = level_of(&r.3) else {
+                continue;
+            };
             let parent = r.4.as_deref().and_then(|p| by_id.get(p));
             let grandparent = parent
                 .and_then(|p| p.4.as_deref())
@@ -112,7 +113,10 @@ impl Gazetteer {
             let (street, district) = match level {
                 Level::District => (None, Some(r.1.clone())),
                 Level::Street => (None, parent.map(|p| p.1.clone())),
-                Level::Community => (parent.map(|p| p.1.clone()), grandparent.map(|p| p.1.clone())),
+                Level::Community => (
+                    parent.map(|p| p.1.clone()),
+                    grandparent.map(|p| p.1.clone()),
+                ),
             };
             let index = g.units.len();
             g.units.push(PlaceUnit {
@@ -133,7 +137,7 @@ impl Gazetteer {
             }
         }
         for list in g.forms.values_mut() {
-            list.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+            list.sort_by_key(|f| std::cmp::Reverse(f.0.len()));
         }
         g
     }
@@ -208,10 +212,10 @@ pub fn recognise(g: &Gazetteer, chars: &[char], into: &mut Places) -> Vec<bool> 
     // 1. The org tree's names, longest first at each position.
     let mut i = 0;
     while i < chars.len() {
-        let hit = g.forms.get(&chars[i]).and_then(|list| {
-            list.iter()
-                .find(|(form, _)| chars[i..].starts_with(form))
-        });
+        let hit = g
+            .forms
+            .get(&chars[i])
+            .and_then(|list| list.iter().find(|(form, _)| chars[i..].starts_with(form)));
         match hit {
             Some((form, unit)) => {
                 let u = &g.units[*unit];
@@ -334,7 +338,9 @@ pub fn near(a: &Places, b: &Places) -> Option<Near> {
         return None;
     }
     if !a.streets.is_disjoint(&b.streets)
-        || a.names.iter().any(|x| b.names.iter().any(|y| same_name(x, y)))
+        || a.names
+            .iter()
+            .any(|x| b.names.iter().any(|y| same_name(x, y)))
     {
         return Some(Near::SamePlace);
     }
@@ -343,7 +349,9 @@ pub fn near(a: &Places, b: &Places) -> Option<Near> {
     {
         return Some(Near::SamePlace);
     }
-    if !a.districts.is_disjoint(&b.districts) && !(a.is_specific() && b.is_specific()) {
+    // Only the district in common, and not two specific places that differ.
+    let both_specific = a.is_specific() && b.is_specific();
+    if !a.districts.is_disjoint(&b.districts) && !both_specific {
         return Some(Near::SameDistrict);
     }
     None
@@ -413,13 +421,55 @@ mod tests {
 
     fn demo() -> Gazetteer {
         let rows: Vec<(String, String, String, String, Option<String>)> = vec![
-            ("d5".into(), "990106".into(), "A5区".into(), "district".into(), None),
-            ("s1".into(), "990106003".into(), "新城街道".into(), "street".into(), Some("d5".into())),
-            ("c1".into(), "990106003001".into(), "劳动东路社区".into(), "community".into(), Some("s1".into())),
-            ("c2".into(), "990106003002".into(), "楚天社区".into(), "community".into(), Some("s1".into())),
-            ("d2".into(), "990103".into(), "A2区".into(), "district".into(), None),
-            ("s2".into(), "990103001".into(), "桂花坪街道".into(), "street".into(), Some("d2".into())),
-            ("s3".into(), "990103003".into(), "南托街道".into(), "street".into(), Some("d2".into())),
+            (
+                "d5".into(),
+                "990106".into(),
+                "A5区".into(),
+                "district".into(),
+                None,
+            ),
+            (
+                "s1".into(),
+                "990106003".into(),
+                "新城街道".into(),
+                "street".into(),
+                Some("d5".into()),
+            ),
+            (
+                "c1".into(),
+                "990106003001".into(),
+                "劳动东路社区".into(),
+                "community".into(),
+                Some("s1".into()),
+            ),
+            (
+                "c2".into(),
+                "990106003002".into(),
+                "楚天社区".into(),
+                "community".into(),
+                Some("s1".into()),
+            ),
+            (
+                "d2".into(),
+                "990103".into(),
+                "A2区".into(),
+                "district".into(),
+                None,
+            ),
+            (
+                "s2".into(),
+                "990103001".into(),
+                "桂花坪街道".into(),
+                "street".into(),
+                Some("d2".into()),
+            ),
+            (
+                "s3".into(),
+                "990103003".into(),
+                "南托街道".into(),
+                "street".into(),
+                Some("d2".into()),
+            ),
         ];
         Gazetteer::build(&rows)
     }
@@ -471,13 +521,22 @@ mod tests {
         let p = |s| places(&g, s);
         // The same 小区 named two ways.
         assert_eq!(
-            near(&p("A5区劳动东路魅力之城小区油烟"), &p("万科魅力之城小区噪音")),
+            near(
+                &p("A5区劳动东路魅力之城小区油烟"),
+                &p("万科魅力之城小区噪音")
+            ),
             Some(Near::SamePlace)
         );
         // Two communities of one street.
-        assert_eq!(near(&p("劳动东路社区"), &p("楚天社区")), Some(Near::SamePlace));
+        assert_eq!(
+            near(&p("劳动东路社区"), &p("楚天社区")),
+            Some(Near::SamePlace)
+        );
         // Same district, and one may be anywhere in it.
-        assert_eq!(near(&p("A5区某处"), &p("新城街道")), Some(Near::SameDistrict));
+        assert_eq!(
+            near(&p("A5区某处"), &p("新城街道")),
+            Some(Near::SameDistrict)
+        );
         assert_eq!(near(&p("A5区某处"), &p("A5区")), Some(Near::SameDistrict));
         // Two different places of one district.
         assert_eq!(near(&p("A5区丽景小区"), &p("新城街道")), None);

@@ -95,12 +95,7 @@ fn gram2(a: char, b: char) -> u64 {
 }
 
 /// Adds the features of `chars` (skipping masked positions) `times` times to `counts`.
-pub fn count_features(
-    chars: &[char],
-    masked: &[bool],
-    times: u32,
-    counts: &mut Features<u32>,
-) {
+pub fn count_features(chars: &[char], masked: &[bool], times: u32, counts: &mut Features<u32>) {
     let mut prev: Option<char> = None;
     let mut prev_digit = false;
     for (i, &c) in chars.iter().enumerate() {
@@ -215,7 +210,8 @@ pub fn background_texts() -> Vec<(String, String)> {
             continue;
         };
         for record in reader.records().flatten() {
-            let (Some(i), Some(t), Some(d)) = (record.get(id), record.get(title), record.get(detail))
+            let (Some(i), Some(t), Some(d)) =
+                (record.get(id), record.get(title), record.get(detail))
             else {
                 continue;
             };
