@@ -15,6 +15,9 @@ rate=${3:-1000}
 admin=${HOTLINE_BENCH_PG:-postgres://postgres@127.0.0.1:5432/test}
 base=${admin%/*}
 db=hotline_bench
+# Both pgbench and the server connect the same way: over local TCP, without TLS by default (on
+# one host TLS only costs CPU; set HOTLINE_BENCH_SSLMODE=require to measure with it).
+opts="sslmode=${HOTLINE_BENCH_SSLMODE:-disable}"
 bin=target/release/hotline
 cargo build --release --quiet
 work=$(mktemp -d)
@@ -28,7 +31,7 @@ cat > "$work/insert.sql" <<'SQL'
 INSERT INTO bench_appeals (title, detail, phone) VALUES ('小区门口路灯不亮', 'A2区桂花坪街道某小区门口路灯连续一周不亮，晚上出行很不方便，请尽快维修。', '13900000000');
 SQL
 echo "== pgbench: single-row insert, $clients clients, ${secs}s"
-pg_tps=$(pgbench -n -c "$clients" -j 2 -T "$secs" -f "$work/insert.sql" "$base/$db" | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+pg_tps=$(pgbench -n -c "$clients" -j 2 -T "$secs" -f "$work/insert.sql" "$base/$db?$opts" | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 echo "pgbench tps: $pg_tps"
 
 serve() { # serve DATA_DIR [DATABASE_URL]
@@ -53,7 +56,7 @@ loadgen() { "$bin" loadgen intake --url "$url_out" "$@" | tee /dev/stderr | sed 
 
 psql "$admin" -qc "DROP DATABASE $db WITH (FORCE)" -c "CREATE DATABASE $db"
 mkdir -p "$work/pg"
-serve "$work/pg" "$base/$db"
+serve "$work/pg" "$base/$db?$opts"
 echo "== hotline on PostgreSQL: closed loop, $clients workers, ${secs}s"
 closed=$(loadgen --concurrency "$clients" --duration "$secs")
 echo "== hotline on PostgreSQL: open loop at $rate/s, ${secs}s"
