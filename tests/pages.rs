@@ -227,6 +227,49 @@ async fn list_and_detail(app: &TestApp) {
         page.body.contains("138****8000") && !page.body.contains("13800138000"),
         "phone masked"
     );
+    // The handler unmasks the number on the page, one ticket at a time, and that is recorded.
+    let csrf = hidden(&page.body, "csrf_token");
+    assert!(
+        page.body
+            .contains(&format!("/tickets/{id}/reveal/citizen_phone"))
+    );
+    let shown = a2
+        .post(
+            &format!("/tickets/{id}/reveal/citizen_phone"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(
+        shown.body.contains("<strong>13800138000</strong>"),
+        "{}",
+        shown.body
+    );
+    let (_, d) = agent_api.get(&format!("/api/v1/tickets/{id}")).await;
+    let viewed = d["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["kind"] == "personal_data_viewed")
+        .count();
+    assert_eq!(viewed, 1, "{d}");
+    let again = a2.get(&format!("/tickets/{id}")).await;
+    assert!(
+        !again.body.contains("13800138000"),
+        "masked again on the next view"
+    );
+    // Without the form's token, or for a field that is not personal data: refused.
+    let p = a2
+        .post(&format!("/tickets/{id}/reveal/citizen_phone"), &[])
+        .await;
+    assert_eq!(p.status, 403);
+    let p = a2
+        .post(
+            &format!("/tickets/{id}/reveal/title"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(p.status, 404);
     let p = Browser::signed_in(app, "a1")
         .await
         .get(&format!("/tickets/{id}"))

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
+use hotline_core::auth::Permission;
 use hotline_core::http::{Caller, FormFields, PageCaller, PageError, PageUser};
 use hotline_core::ids::TicketId;
 use hotline_core::store::events::StoredEvent;
@@ -216,6 +217,15 @@ struct ActionForm {
 pub struct Notice {
     pub created: bool,
     pub done: Option<ActionKind>,
+    /// A value shown in full at the caller's request (see `reveal`).
+    pub revealed: Option<Revealed>,
+}
+
+/// One personal value of the ticket, shown in full.
+#[derive(Debug, Serialize)]
+pub struct Revealed {
+    pub field: hotline_core::ticket::personal::PersonalField,
+    pub value: String,
 }
 
 pub async fn page(
@@ -230,6 +240,7 @@ pub async fn page(
     let notice = Notice {
         created: q.one("created").is_some(),
         done: q.one("done").and_then(|d| d.parse().ok()),
+        revealed: None,
     };
     render(&hotline, &pages, &caller, id, notice, None).await
 }
@@ -298,6 +309,8 @@ pub async fn render(
             feedback,
             created => notice.created,
             done => notice.done,
+            revealed => notice.revealed,
+            may_reveal => caller.require(Permission::ActOnTickets).is_ok(),
         },
     )
 }

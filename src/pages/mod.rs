@@ -11,6 +11,7 @@ mod list;
 mod login;
 mod lookup;
 mod register;
+mod reveal;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -77,7 +78,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(register::submit)),
         )
         .route("/tickets/{id}", web::get().to(detail::page))
-        .route("/tickets/{id}/act/{action}", web::post().to(act::submit));
+        .route("/tickets/{id}/act/{action}", web::post().to(act::submit))
+        .route(
+            "/tickets/{id}/reveal/{field}",
+            web::post().to(reveal::submit),
+        );
 }
 
 pub fn not_found_page(_req: &HttpRequest) -> HttpResponse {
