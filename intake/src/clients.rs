@@ -204,6 +204,10 @@ pub fn verify(
     Ok(client)
 }
 
+/// What [`spend_nonce`] calls a nonce seen before (`StoreError::AlreadyExists`), so that the
+/// refusal can travel out of the appeal's transaction; [`nonce_refusal`] turns it into the 401.
+pub const NONCE_USED: &str = "this X-Nonce";
+
 /// Records `nonce` as used by `client_id`; refuses one seen before. Called in the transaction
 /// that stores the appeal, so a request is either stored with its nonce spent or not at all.
 pub fn spend_nonce(
@@ -211,7 +215,7 @@ pub fn spend_nonce(
     client_id: &str,
     nonce: &str,
     now: DateTime<Utc>,
-) -> Result<(), IntakeError> {
+) -> Result<(), StoreError> {
     let inserted = diesel::insert_into(client_nonces::table)
         .values((
             client_nonces::client_id.eq(client_id),
@@ -224,9 +228,22 @@ pub fn spend_nonce(
         Err(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
-        )) => Err(IntakeError::Unsigned(
-            "this X-Nonce was already used: sign the request again",
-        )),
+        )) => Err(StoreError::AlreadyExists {
+            what: NONCE_USED,
+            field: "X-Nonce",
+        }),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A reused nonce, however deep it was found, is the client's signing error (401).
+pub fn nonce_refusal(e: IntakeError) -> IntakeError {
+    match e {
+        IntakeError::Workflow(hotline_core::workflow::WorkflowError::Store(
+            StoreError::AlreadyExists {
+                what: NONCE_USED, ..
+            },
+        )) => IntakeError::Unsigned("this X-Nonce was already used: sign the request again"),
+        other => other,
     }
 }

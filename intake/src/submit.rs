@@ -14,6 +14,7 @@ use hotline_core::ticket::{NewAppeal, Ticket};
 use hotline_core::workflow::{Hotline, WorkflowError};
 use sha2::{Digest, Sha256};
 
+use crate::clients::nonce_refusal;
 use crate::error::IntakeError;
 use crate::schema::{client_nonces, idempotency_keys, intake_submissions};
 
@@ -85,30 +86,12 @@ pub struct Outcome {
 }
 
 const RACED: &str = "an answer for this Idempotency-Key";
-const NONCE_USED: &str = "this X-Nonce";
 
-/// Spends a signed request's nonce; a nonce seen before is an error the transaction carries out.
+/// Spends a signed request's nonce, if it has one.
 fn spend(conn: &mut DbConn, sub: &SubmissionRecord, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let (Some(client), Some(nonce)) = (&sub.client_id, &sub.nonce) else {
-        return Ok(());
-    };
-    crate::clients::spend_nonce(conn, client, nonce, now).map_err(|e| match e {
-        IntakeError::Unsigned(_) => StoreError::AlreadyExists {
-            what: NONCE_USED,
-            field: "X-Nonce",
-        },
-        IntakeError::Workflow(WorkflowError::Store(s)) => s,
-        other => StoreError::Corrupt(other.to_string()),
-    })
-}
-
-fn nonce_error(e: IntakeError) -> IntakeError {
-    match e {
-        IntakeError::Workflow(WorkflowError::Store(StoreError::AlreadyExists {
-            what: NONCE_USED,
-            ..
-        })) => IntakeError::Unsigned("this X-Nonce was already used: sign the request again"),
-        other => other,
+    match (&sub.client_id, &sub.nonce) {
+        (Some(client), Some(nonce)) => crate::clients::spend_nonce(conn, client, nonce, now),
+        _ => Ok(()),
     }
 }
 
@@ -246,7 +229,7 @@ where
                 .db
                 .write(move |c| spend(c, &record, now))
                 .await
-                .map_err(|e| nonce_error(e.into()))?;
+                .map_err(|e| nonce_refusal(e.into()))?;
         }
         return Ok(done);
     }
@@ -278,7 +261,7 @@ where
                 .await?
                 .ok_or_else(|| StoreError::Corrupt("the winning answer is missing".into()).into())
         }
-        Err(e) => Err(nonce_error(e.into())),
+        Err(e) => Err(nonce_refusal(e.into())),
     }
 }
 

@@ -276,10 +276,7 @@ pub async fn render(
         }
         None => (StatusCode::OK, None),
     };
-    let scope = caller.scope.clone();
-    let repeats = hotline
-        .db
-        .run(move |c| hotline_intake::repeats::for_ticket_visible(c, id, &scope))
+    let repeats = tickets::repeat_candidates(hotline, caller, id)
         .await
         .or_page(caller)?;
     let category = lookup::category_name(hotline, t.category_id)

@@ -23,11 +23,11 @@ pub async fn submit(
 ) -> Result<HttpResponse, PageError> {
     let caller = &form.caller;
     let id = ticket_id(&path.0).or_page(caller)?;
-    let field = match path.1.as_str() {
-        "citizen_phone" => PersonalField::CitizenPhone,
-        "citizen_id_number" => PersonalField::CitizenIdNumber,
-        _ => return Err(ApiError::not_found("field")).or_page(caller),
-    };
+    let field: PersonalField = path
+        .1
+        .parse()
+        .map_err(|_| ApiError::not_found("field"))
+        .or_page(caller)?;
     caller.require(Permission::ActOnTickets).or_page(caller)?;
     let (_, value) = hotline
         .reveal(caller.actor(), caller.scope.clone(), id, field)

@@ -447,17 +447,26 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = ticket_id(&path)?;
     let (t, history) = load(&hotline, &caller, id).await?;
-    let scope = caller.scope.clone();
-    let repeat_candidates = hotline
-        .db
-        .run(move |c| repeats::for_ticket_visible(c, id, &scope))
-        .await?;
+    let repeat_candidates = repeat_candidates(&hotline, &caller, id).await?;
     Ok(HttpResponse::Ok().json(TicketDetail {
         ticket: view(&hotline, &caller, &t),
         events: history.iter().map(events::StoredEvent::view).collect(),
         actions: actions_for(&caller, &t),
         repeat_candidates,
     }))
+}
+
+/// The repeat candidates of a ticket the caller has loaded, those the caller may see.
+pub async fn repeat_candidates(
+    hotline: &Hotline,
+    caller: &Caller,
+    id: TicketId,
+) -> Result<Vec<CandidateRow>, ApiError> {
+    let scope = caller.scope.clone();
+    Ok(hotline
+        .db
+        .run(move |c| repeats::for_ticket_visible(c, id, &scope))
+        .await?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -19,6 +19,7 @@ use crate::ticket::state::Ticket;
     serde::Serialize,
     utoipa::ToSchema,
     strum::Display,
+    strum::EnumString,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]

@@ -276,13 +276,14 @@ pub fn candidates(
         // (street, community, name, grid cell) come first, then those sharing only the district;
         // the latest first within each.
         let since = to_db(now - chrono::Duration::days(NEARBY_WINDOW_DAYS));
+        let until = to_db(now);
         let mut hits: Vec<(bool, NaiveDateTime, String)> = Vec::new();
         for key in &keys {
             let broad = key.starts_with("d:");
             let rows: Vec<(String, NaiveDateTime)> = repeat_places::table
                 .filter(repeat_places::place.eq(key))
                 .filter(repeat_places::received_at.ge(since))
-                .filter(repeat_places::received_at.le(to_db(now)))
+                .filter(repeat_places::received_at.le(until))
                 .filter(repeat_places::ticket_id.ne(&own_id))
                 .select((repeat_places::ticket_id, repeat_places::received_at))
                 .order(repeat_places::received_at.desc())
@@ -295,13 +296,14 @@ pub fn candidates(
                 .then(b.1.cmp(&a.1))
                 .then_with(|| a.2.cmp(&b.2))
         });
+        // `seen` holds the same-caller candidates already found: each ticket is compared once.
+        let max = usize::try_from(MAX_COMPARED).unwrap_or(usize::MAX);
         let mut ids: Vec<String> = Vec::new();
-        let mut taken: HashSet<String> = HashSet::new();
         for (_, _, id) in hits {
-            if ids.len() >= usize::try_from(MAX_COMPARED).unwrap_or(300) {
+            if ids.len() >= max {
                 break;
             }
-            if !seen.contains(&id) && taken.insert(id.clone()) {
+            if seen.insert(id.clone()) {
                 ids.push(id);
             }
         }
