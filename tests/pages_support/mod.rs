@@ -92,7 +92,7 @@ pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in page"))
+        .unwrap_or_else(|| panic!("no {name} in page: {html}"))
         + marker.len();
     html[start..].split('"').next().expect("value").to_owned()
 }
