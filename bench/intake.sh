@@ -52,7 +52,13 @@ serve() { # serve DATA_DIR [DATABASE_URL]
   export HOTLINE_CLIENT_ID=$(sed -n 's/^client_id: //p' "$dir/client.txt")
   export HOTLINE_CLIENT_SECRET=$(sed -n 's/^secret: //p' "$dir/client.txt")
 }
-loadgen() { "$bin" loadgen intake --url "$url_out" "$@" | tee /dev/stderr | sed -n 's/^result //p'; }
+# The report goes to stderr, the `result` line to the caller (not `tee /dev/stderr`: that reopens
+# the output and, redirected to a file, truncates it).
+loadgen() {
+  "$bin" loadgen intake --url "$url_out" "$@" > "$work/loadgen.txt"
+  cat "$work/loadgen.txt" >&2
+  sed -n 's/^result //p' "$work/loadgen.txt"
+}
 
 psql "$admin" -qc "DROP DATABASE $db WITH (FORCE)" -c "CREATE DATABASE $db"
 mkdir -p "$work/pg"

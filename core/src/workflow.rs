@@ -114,6 +114,21 @@ fn event_for(
     }
 }
 
+/// A new ticket for `appeal`, received by `centre` now, and its first event: to be stored
+/// together (see [`Hotline::receive_with`], and intake's batches).
+pub fn received(
+    actor: &Actor,
+    centre: &UnitRef,
+    appeal: &NewAppeal,
+    number: crate::ids::TicketNumber,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Ticket, Event), WorkflowError> {
+    let change = ticket::receive(appeal, number, QueryCode::random(), centre, actor)?;
+    let e = event_for(TicketId::new(), 1, actor, now, change);
+    let t = ticket::apply(None, &e).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok((t, e))
+}
+
 /// Applies `changes` to `t` and writes the row (checked against the version read) and the events.
 fn commit(
     conn: &mut DbConn,
@@ -177,10 +192,7 @@ impl Hotline {
             .db
             .write(move |c| {
                 let centre = units::resolve(c, centre_id, "centre_id")?;
-                let change =
-                    ticket::receive(&appeal, number, QueryCode::random(), &centre, &actor)?;
-                let e = event_for(TicketId::new(), 1, &actor, now, change);
-                let t = ticket::apply(None, &e).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let (t, e) = received(&actor, &centre, &appeal, number, now)?;
                 tickets::insert(c, &t)?;
                 events::append(c, &e)?;
                 also(c, &t)

@@ -10,6 +10,8 @@
 //! The secret is never stored: it is HMAC(deployment secret key, client id and a stored salt),
 //! so a database dump gives no secrets; rotating the deployment key reissues every secret.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
@@ -112,6 +114,71 @@ fn find(conn: &mut DbConn, id: &str) -> Result<Option<(ApiClient, String)>, Inta
     .transpose()
 }
 
+/// How long a node trusts a client's row once read: a client retired is refused by every node
+/// within this many seconds.
+pub const CLIENT_CACHE_SECS: u64 = 10;
+/// The most clients a node keeps (then it forgets them all and reads again).
+const CLIENTS_KEPT: usize = 10_000;
+
+/// Registered clients as recently read, so that a busy app's requests do not each read its row.
+/// Only active clients are kept; an unknown or retired id is read every time.
+pub struct ClientCache {
+    ttl: std::time::Duration,
+    kept: std::sync::Mutex<HashMap<String, (std::time::Instant, ApiClient, String)>>,
+}
+
+impl Default for ClientCache {
+    fn default() -> Self {
+        Self::new(std::time::Duration::from_secs(CLIENT_CACHE_SECS))
+    }
+}
+
+impl ClientCache {
+    /// Keeps a client's row for `ttl` after reading it.
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self {
+            ttl,
+            kept: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The client `id` and its salt, if registered.
+    pub async fn find(
+        &self,
+        db: &hotline_core::Db,
+        id: &str,
+    ) -> Result<Option<(ApiClient, String)>, IntakeError> {
+        let lock = || {
+            self.kept
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((at, client, salt)) = lock().get(id)
+            && at.elapsed() < self.ttl
+        {
+            return Ok(Some((client.clone(), salt.clone())));
+        }
+        let owned = id.to_owned();
+        let found = db.run(move |c| find(c, &owned)).await?;
+        let mut kept = lock();
+        match &found {
+            Some((client, salt)) if client.active => {
+                if kept.len() >= CLIENTS_KEPT {
+                    kept.clear();
+                }
+                kept.insert(
+                    id.to_owned(),
+                    (std::time::Instant::now(), client.clone(), salt.clone()),
+                );
+            }
+            _ => {
+                kept.remove(id);
+            }
+        }
+        Ok(found)
+    }
+}
+
 /// The signed headers of a request.
 #[derive(Debug, Clone)]
 pub struct Signed<'a> {
@@ -156,7 +223,7 @@ pub fn sign(
 /// Checks a signed request (client, timestamp window, nonce form, signature) and returns the
 /// client. The nonce is spent with the appeal, in its transaction: see [`spend_nonce`].
 pub fn verify(
-    conn: &mut DbConn,
+    found: Option<(ApiClient, String)>,
     key: &TokenKey,
     signed: &Signed<'_>,
     method: &str,
@@ -164,7 +231,7 @@ pub fn verify(
     body: &[u8],
     now: DateTime<Utc>,
 ) -> Result<ApiClient, IntakeError> {
-    let Some((client, salt)) = find(conn, signed.client_id)?.filter(|(c, _)| c.active) else {
+    let Some((client, salt)) = found.filter(|(c, _)| c.active) else {
         return Err(IntakeError::Unsigned(
             "unknown or retired client (X-Client-Id)",
         ));
@@ -236,6 +303,11 @@ pub fn spend_nonce(
     }
 }
 
+/// The refusal of a request whose nonce was already spent.
+pub fn nonce_used() -> IntakeError {
+    IntakeError::Unsigned("this X-Nonce was already used: sign the request again")
+}
+
 /// A reused nonce, however deep it was found, is the client's signing error (401).
 pub fn nonce_refusal(e: IntakeError) -> IntakeError {
     match e {
@@ -243,7 +315,7 @@ pub fn nonce_refusal(e: IntakeError) -> IntakeError {
             StoreError::AlreadyExists {
                 what: NONCE_USED, ..
             },
-        )) => IntakeError::Unsigned("this X-Nonce was already used: sign the request again"),
+        )) => nonce_used(),
         other => other,
     }
 }

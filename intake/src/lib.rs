@@ -4,6 +4,7 @@
 
 pub mod appeal;
 pub mod attachments;
+pub mod batch;
 pub mod clients;
 pub mod error;
 pub mod normalize;

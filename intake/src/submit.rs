@@ -126,7 +126,10 @@ fn stored(conn: &mut DbConn, k: &IdempotencyKey) -> Result<Option<Outcome>, Inta
     }))
 }
 
-async fn lookup(hotline: &Hotline, k: &IdempotencyKey) -> Result<Option<Outcome>, IntakeError> {
+pub(crate) async fn lookup(
+    hotline: &Hotline,
+    k: &IdempotencyKey,
+) -> Result<Option<Outcome>, IntakeError> {
     let k = k.clone();
     hotline.db.run(move |c| stored(c, &k)).await
 }

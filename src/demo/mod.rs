@@ -3,6 +3,7 @@
 //! appeals in every state of the loop. Everything is idempotent: a second start adds nothing.
 
 mod plan;
+pub(crate) use plan::real_appeals;
 mod tickets;
 
 use std::collections::HashMap;

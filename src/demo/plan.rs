@@ -67,9 +67,9 @@ impl Plan {
     }
 }
 
-struct Appeal {
-    title: String,
-    detail: String,
+pub(crate) struct Appeal {
+    pub title: String,
+    pub detail: String,
     category: Option<String>,
     reply: Option<String>,
 }
@@ -99,6 +99,15 @@ fn read(csv_text: &str, reply_column: bool) -> anyhow::Result<Vec<Appeal>> {
         });
     }
     Ok(out)
+}
+
+/// The real appeals shipped with the demo (`demo/appeals/messages.csv`), title and detail cut to
+/// what intake takes.
+pub(crate) fn real_appeals() -> anyhow::Result<Vec<(String, String)>> {
+    Ok(read(super::MESSAGES_CSV, false)?
+        .into_iter()
+        .map(|a| (truncate(&a.title, 200), truncate(&a.detail, 10_000)))
+        .collect())
 }
 
 fn truncate(s: &str, max: usize) -> String {

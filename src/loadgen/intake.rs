@@ -39,38 +39,17 @@ pub struct IntakeArgs {
     pub print_acks: bool,
 }
 
-/// Titles and descriptions of real appeals, so bodies look like the real thing.
-const SAMPLES: &[(&str, &str)] = &[
-    (
-        "小区门口路灯不亮",
-        "A2区桂花坪街道某小区门口路灯连续一周不亮，晚上出行很不方便，请尽快维修。",
-    ),
-    (
-        "工地夜间施工噪音扰民",
-        "A3区某工地每天晚上十一点后仍在施工，噪音很大，严重影响居民休息。",
-    ),
-    (
-        "公司拖欠工资三个月",
-        "本人在A1区某公司工作，公司已拖欠三个月工资，多次讨要无果，请求帮助。",
-    ),
-    (
-        "咨询住房公积金提取",
-        "请问在A市购买首套住房，提取住房公积金需要准备哪些材料？",
-    ),
-    (
-        "小区垃圾清运不及时",
-        "A5区某小区垃圾桶已经满了好几天没有清运，气味很大，影响环境卫生。",
-    ),
-];
-
 struct Shared {
+    /// The real appeals shipped with the demo, sent in turn: bodies, words and places as
+    /// citizens write them, so the repeat check does the work it does in production.
+    appeals: Vec<(String, String)>,
     report: Mutex<Report>,
     http: reqwest::Client,
     args: IntakeArgs,
 }
 
 async fn one(shared: &Shared, n: u64) -> bool {
-    let (title, detail) = SAMPLES[usize::try_from(n).unwrap_or(0) % SAMPLES.len()];
+    let (title, detail) = &shared.appeals[usize::try_from(n).unwrap_or(0) % shared.appeals.len()];
     let body = serde_json::json!({
         "appeal_type": "complaint",
         "title": title,
@@ -134,7 +113,10 @@ pub async fn run(args: IntakeArgs) -> anyhow::Result<Report> {
         .timeout(Duration::from_secs(30))
         .build()
         .context("cannot build the HTTP client")?;
+    let appeals = crate::demo::real_appeals()?;
+    anyhow::ensure!(!appeals.is_empty(), "no real appeals to send");
     let shared = Arc::new(Shared {
+        appeals,
         report: Mutex::new(Report::new()?),
         http,
         args: args.clone(),

@@ -197,6 +197,67 @@ impl ManageConnection for Manager {
 
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
+/// Inserts those of `keyed` (a `Vec` of `(key, insertable row)`) that conflict with no row already
+/// there (`ON CONFLICT DO NOTHING`) and returns the keys of the rows that went in; `returning`
+/// selects the key's columns. Rows go in in key order, so that concurrent transactions inserting
+/// the same keys take their locks in the same order and cannot deadlock.
+#[macro_export]
+macro_rules! insert_absent {
+    ($conn:expr, $table:expr, $keyed:expr, $returning:expr) => {{
+        let mut keyed = $keyed;
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        match $conn {
+            $crate::db::DbConn::Pg(_) if keyed.is_empty() => Ok(::std::collections::HashSet::new()),
+            $crate::db::DbConn::Pg(c) => {
+                let rows: Vec<_> = keyed.into_iter().map(|(_, r)| r).collect();
+                ::diesel::RunQueryDsl::get_results(
+                    ::diesel::insert_into($table)
+                        .values(rows)
+                        .on_conflict_do_nothing()
+                        .returning($returning),
+                    c,
+                )
+                .map(|v| v.into_iter().collect::<::std::collections::HashSet<_>>())
+            }
+            $crate::db::DbConn::Sqlite(c) => keyed.into_iter().try_fold(
+                ::std::collections::HashSet::new(),
+                |mut went_in, (k, r)| {
+                    let n = ::diesel::RunQueryDsl::execute(
+                        ::diesel::insert_into($table)
+                            .values(r)
+                            .on_conflict_do_nothing(),
+                        c,
+                    )?;
+                    if n == 1 {
+                        went_in.insert(k);
+                    }
+                    Ok(went_in)
+                },
+            ),
+        }
+    }};
+}
+
+/// Inserts `rows` (a `Vec` of insertable values) into `table` and returns how many went in: in
+/// one statement on PostgreSQL, where each statement is a round trip; one per row on SQLite, where
+/// a statement costs no round trip (diesel's batch insert does not span both backends).
+#[macro_export]
+macro_rules! insert_all {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let rows = $rows;
+        match $conn {
+            $crate::db::DbConn::Pg(_) if rows.is_empty() => Ok(0),
+            $crate::db::DbConn::Pg(c) => {
+                ::diesel::RunQueryDsl::execute(::diesel::insert_into($table).values(rows), c)
+            }
+            $crate::db::DbConn::Sqlite(c) => rows.into_iter().try_fold(0usize, |n, r| {
+                ::diesel::RunQueryDsl::execute(::diesel::insert_into($table).values(r), c)
+                    .map(|k| n + k)
+            }),
+        }
+    }};
+}
+
 /// The connection pool and what it needs to know about its backend.
 #[derive(Clone)]
 pub struct Db {

@@ -210,10 +210,36 @@ fn record_involvement(conn: &mut DbConn, t: &Ticket) -> Result<(), StoreError> {
 /// Inserts a new ticket's row (its `received` event is appended by the caller in the same
 /// transaction).
 pub fn insert(conn: &mut DbConn, t: &Ticket) -> Result<(), StoreError> {
-    diesel::insert_into(tickets::table)
-        .values(&TicketRow::from(t))
+    insert_new(conn, std::slice::from_ref(t))
+}
+
+/// Inserts new tickets' rows and the units they involve, a statement per table on PostgreSQL.
+pub fn insert_new(conn: &mut DbConn, new: &[Ticket]) -> Result<(), StoreError> {
+    let rows: Vec<TicketRow> = new.iter().map(TicketRow::from).collect();
+    crate::insert_all!(conn, tickets::table, rows)?;
+    let involved: Vec<_> = new
+        .iter()
+        .flat_map(|t| {
+            involved_units(t).into_iter().map(|u| {
+                (
+                    ticket_units::ticket_id.eq(t.id.to_string()),
+                    ticket_units::unit_id.eq(u.to_string()),
+                )
+            })
+        })
+        .collect();
+    crate::insert_all!(conn, ticket_units::table, involved)?;
+    Ok(())
+}
+
+/// Removes tickets inserted by [`insert_new`] earlier in the same transaction, before anything
+/// else refers to them.
+pub fn delete_new(conn: &mut DbConn, ids: &[TicketId]) -> Result<(), StoreError> {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    diesel::delete(ticket_units::table.filter(ticket_units::ticket_id.eq_any(&ids)))
         .execute(conn)?;
-    record_involvement(conn, t)
+    diesel::delete(tickets::table.filter(tickets::id.eq_any(&ids))).execute(conn)?;
+    Ok(())
 }
 
 /// Writes the new state of a ticket read at `read_version`. Refuses with `VersionConflict` when

@@ -23,7 +23,7 @@ use crate::appeal::{AppealInput, check_category, validate};
 use crate::attachments::{self, Storage, Upload, read_multipart};
 use crate::error::IntakeError;
 use crate::routes::{Intake, client_ip};
-use crate::submit::{Answer, IdempotencyKey, Submission, submit as submit_appeal};
+use crate::submit::{Answer, IdempotencyKey, Submission};
 
 /// The version of the consent text below; kept with every appeal's raw payload.
 pub const CONSENT_VERSION: &str = "portal-2026-11";
@@ -500,31 +500,32 @@ async fn lodge(
         }
     };
     attachments::locate(&mut appeal, &staged);
-    let outcome = submit_appeal(
-        hotline,
-        Submission {
-            actor: Actor::System,
-            centre_id,
-            appeal,
-            client_id: None,
-            nonce: None,
-            raw_payload: raw,
-            remote_addr: Some(client_ip(req)),
-            idempotency: Some(idempotency),
-            attachments: staged.clone(),
-        },
-        |t| Answer {
-            status: 201,
-            content_type: "application/json".into(),
-            body: serde_json::to_string(&Stored {
-                number: t.number.as_str().to_owned(),
-                query_code: t.query_code.as_str().to_owned(),
-                received_at: t.received_at,
-            })
-            .unwrap_or_default(),
-        },
-    )
-    .await;
+    let outcome = intake
+        .submit(
+            hotline,
+            Submission {
+                actor: Actor::System,
+                centre_id,
+                appeal,
+                client_id: None,
+                nonce: None,
+                raw_payload: raw,
+                remote_addr: Some(client_ip(req)),
+                idempotency: Some(idempotency),
+                attachments: staged.clone(),
+            },
+            |t| Answer {
+                status: 201,
+                content_type: "application/json".into(),
+                body: serde_json::to_string(&Stored {
+                    number: t.number.as_str().to_owned(),
+                    query_code: t.query_code.as_str().to_owned(),
+                    received_at: t.received_at,
+                })
+                .unwrap_or_default(),
+            },
+        )
+        .await;
     // Photos no ticket took (a refusal, or a resubmission answered from the first) are removed.
     if !matches!(&outcome, Ok(o) if !o.replayed)
         && let Some(storage) = &storage

@@ -33,6 +33,7 @@ pub mod places;
 pub mod text;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -212,8 +213,35 @@ fn compared_columns() -> (
     )
 }
 
-fn analyse_row(g: &Gazetteer, r: &ComparedRow) -> Analysis {
-    analyse(
+/// Analyses a compared ticket. A check compares a new appeal with up to [`MAX_COMPARED`] recent
+/// ones, mostly the same ones as the check before, so analyses are kept (at most
+/// [`ANALYSES_KEPT`], then all are dropped), keyed by the ticket, a digest of the text analysed
+/// and the gazetteer it was analysed with: a changed text or org tree is analysed afresh.
+fn analyse_row(g: &Gazetteer, r: &ComparedRow) -> Arc<Analysis> {
+    type Key = (String, u64, u64);
+    static KEPT: Mutex<Option<HashMap<Key, Arc<Analysis>>>> = Mutex::new(None);
+    let digest = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        (
+            &r.2,
+            &r.3,
+            &r.4,
+            r.5.map(f64::to_bits),
+            r.6.map(f64::to_bits),
+        )
+            .hash(&mut h);
+        h.finish()
+    };
+    let key: Key = (r.0.clone(), digest, g.generation);
+    let lock = || {
+        KEPT.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some(a) = lock().as_ref().and_then(|m| m.get(&key)) {
+        return a.clone();
+    }
+    let a = Arc::new(analyse(
         g,
         &Appeal {
             title: &r.2,
@@ -221,8 +249,18 @@ fn analyse_row(g: &Gazetteer, r: &ComparedRow) -> Analysis {
             address: r.4.as_deref(),
             point: r.5.zip(r.6),
         },
-    )
+    ));
+    let mut kept = lock();
+    let map = kept.get_or_insert_with(HashMap::new);
+    if map.len() >= ANALYSES_KEPT {
+        map.clear();
+    }
+    map.insert(key, a.clone());
+    a
 }
+
+/// The most analyses of compared tickets kept in memory (a few KiB each).
+const ANALYSES_KEPT: usize = 20_000;
 
 fn parse_id(s: &str) -> Result<TicketId, StoreError> {
     s.parse()
@@ -338,16 +376,17 @@ pub fn candidates(
 pub fn index_places(conn: &mut DbConn, t: &Ticket) -> Result<(), StoreError> {
     let g = places::gazetteer(conn)?;
     let keys = places::index_keys(&places_of(&g, &Appeal::from(t)));
-    // One statement per key (a handful): diesel's batch insert does not span both backends.
-    for k in &keys {
-        diesel::insert_into(repeat_places::table)
-            .values((
+    let rows: Vec<_> = keys
+        .iter()
+        .map(|k| {
+            (
                 repeat_places::place.eq(k),
                 repeat_places::received_at.eq(to_db(t.received_at)),
                 repeat_places::ticket_id.eq(t.id.to_string()),
-            ))
-            .execute(conn)?;
-    }
+            )
+        })
+        .collect();
+    hotline_core::insert_all!(conn, repeat_places::table, rows)?;
     Ok(())
 }
 
@@ -380,24 +419,24 @@ pub fn store(
                 .load::<String>(conn)?,
         )
         .collect();
-    let mut n = 0;
-    for c in found {
-        let other = c.ticket_id.to_string();
-        if linked.contains(&other) {
-            continue;
-        }
-        diesel::insert_into(repeat_candidates::table)
-            .values((
-                repeat_candidates::ticket_id.eq(&me),
-                repeat_candidates::candidate_id.eq(&other),
+    let rows: Vec<_> = found
+        .iter()
+        .filter(|c| !linked.contains(&c.ticket_id.to_string()))
+        .map(|c| {
+            (
+                repeat_candidates::ticket_id.eq(me.clone()),
+                repeat_candidates::candidate_id.eq(c.ticket_id.to_string()),
                 repeat_candidates::score.eq(c.score),
                 repeat_candidates::reason.eq(c.reason.to_string()),
                 repeat_candidates::created_at.eq(to_db(now)),
-            ))
-            .execute(conn)?;
-        n += 1;
-    }
-    Ok(n)
+            )
+        })
+        .collect();
+    Ok(hotline_core::insert_all!(
+        conn,
+        repeat_candidates::table,
+        rows
+    )?)
 }
 
 /// Finds and stores the candidates of ticket `id` (in the caller's transaction).

@@ -14,7 +14,7 @@
 //! 5. Otherwise not near: an appeal that names no place and has no coordinates is never "near"
 //!    anything.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use diesel::prelude::*;
@@ -71,6 +71,8 @@ struct PlaceUnit {
 /// The org tree's places and the names they go by in text.
 #[derive(Debug, Default)]
 pub struct Gazetteer {
+    /// Which build this is: analyses made with another gazetteer are not reused.
+    pub(crate) generation: u64,
     units: Vec<PlaceUnit>,
     /// Surface forms by first character, longest first: (form, unit index).
     forms: HashMap<char, Vec<(Vec<char>, usize)>>,
@@ -101,7 +103,11 @@ impl Gazetteer {
         };
         let by_id: HashMap<&str, &(String, String, String, String, Option<String>)> =
             rows.iter().map(|r| (r.0.as_str(), r)).collect();
-        let mut g = Self::default();
+        static BUILT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let mut g = Self {
+            generation: BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            ..Self::default()
+        };
         for r in rows {
             let Some(level) = level_of(&r.3) else {
                 continue;
@@ -205,6 +211,27 @@ fn is_han(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
 }
 
+/// The endings that make a name, as characters, and the characters they start with.
+struct Endings {
+    boundaries: HashSet<char>,
+    suffixes: Vec<Vec<char>>,
+    not_endings: Vec<Vec<char>>,
+    firsts: HashSet<char>,
+}
+
+fn endings() -> &'static Endings {
+    static ENDINGS: std::sync::OnceLock<Endings> = std::sync::OnceLock::new();
+    ENDINGS.get_or_init(|| {
+        let suffixes: Vec<Vec<char>> = SUFFIXES.iter().map(|s| s.chars().collect()).collect();
+        Endings {
+            boundaries: BOUNDARIES.chars().collect(),
+            firsts: suffixes.iter().filter_map(|s| s.first().copied()).collect(),
+            suffixes,
+            not_endings: NOT_AN_ENDING.iter().map(|s| s.chars().collect()).collect(),
+        }
+    })
+}
+
 /// Recognises the places in `chars` (already NFKC and lower case), adding them to `into`.
 /// Returns which characters named a place (to be cut out of the text features).
 pub fn recognise(g: &Gazetteer, chars: &[char], into: &mut Places) -> Vec<bool> {
@@ -238,12 +265,15 @@ pub fn recognise(g: &Gazetteer, chars: &[char], into: &mut Places) -> Vec<bool> 
         }
     }
     // 2. Names by their endings, outside what the org tree matched.
-    let boundaries: Vec<char> = BOUNDARIES.chars().collect();
-    let suffixes: Vec<Vec<char>> = SUFFIXES.iter().map(|s| s.chars().collect()).collect();
-    let not_endings: Vec<Vec<char>> = NOT_AN_ENDING.iter().map(|s| s.chars().collect()).collect();
+    let Endings {
+        boundaries,
+        suffixes,
+        not_endings,
+        firsts,
+    } = endings();
     let mut i = 0;
     while i < chars.len() {
-        if masked[i] {
+        if masked[i] || !firsts.contains(&chars[i]) {
             i += 1;
             continue;
         }

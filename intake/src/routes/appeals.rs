@@ -19,7 +19,7 @@ use crate::attachments::multipart::{MAX_BODY_BYTES, is_multipart};
 use crate::attachments::{self, MultipartForm, Storage, Upload, parse_multipart};
 use crate::clients::{self, Signed};
 use crate::error::IntakeError;
-use crate::submit::{Answer, IdempotencyKey, Submission, submit};
+use crate::submit::{Answer, IdempotencyKey, Submission};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/v1/appeals").route(web::post().to(create)));
@@ -149,27 +149,17 @@ pub async fn create(
         nonce: required(&req, "x-nonce")?,
         signature: required(&req, "x-signature")?,
     };
-    let (client_id, timestamp, nonce, signature) = (
-        signed.client_id.to_owned(),
-        signed.timestamp.to_owned(),
-        signed.nonce.to_owned(),
-        signed.signature.to_owned(),
-    );
-    let key = hotline.token_key.clone();
     let now = hotline.now.get();
-    let bytes = body.clone();
-    let client = hotline
-        .db
-        .run(move |c| {
-            let signed = Signed {
-                client_id: &client_id,
-                timestamp: &timestamp,
-                nonce: &nonce,
-                signature: &signature,
-            };
-            clients::verify(c, &key, &signed, "POST", &path, &bytes, now)
-        })
-        .await?;
+    let found = intake.clients.find(&hotline.db, signed.client_id).await?;
+    let client = clients::verify(
+        found,
+        &hotline.token_key,
+        &signed,
+        "POST",
+        &path,
+        &body,
+        now,
+    )?;
     intake.limits.check_client(&client.id)?;
     let key_text = header(&req, "idempotency-key")
         .ok_or_else(|| IntakeError::invalid("Idempotency-Key", "required on every appeal"))?;
@@ -201,26 +191,27 @@ pub async fn create(
     let centre_id = intake.centre(&hotline).await?;
     let staged = attachments::stage_all(&storage, uploads).await?;
     attachments::locate(&mut appeal, &staged);
-    let outcome = submit(
-        &hotline,
-        Submission {
-            actor: Actor::System,
-            centre_id,
-            appeal,
-            client_id: Some(client.id),
-            nonce: Some(signed.nonce.to_owned()),
-            raw_payload,
-            remote_addr: Some(ip),
-            idempotency: Some(idempotency),
-            attachments: staged.clone(),
-        },
-        |t| Answer {
-            status: 201,
-            content_type: "application/json".into(),
-            body: serde_json::to_string(&Receipt::of(t)).unwrap_or_default(),
-        },
-    )
-    .await;
+    let outcome = intake
+        .submit(
+            &hotline,
+            Submission {
+                actor: Actor::System,
+                centre_id,
+                appeal,
+                client_id: Some(client.id),
+                nonce: Some(signed.nonce.to_owned()),
+                raw_payload,
+                remote_addr: Some(ip),
+                idempotency: Some(idempotency),
+                attachments: staged.clone(),
+            },
+            |t| Answer {
+                status: 201,
+                content_type: "application/json".into(),
+                body: serde_json::to_string(&Receipt::of(t)).unwrap_or_default(),
+            },
+        )
+        .await;
     // Files no ticket took (a refusal, or a retry answered from the first request) are removed.
     match outcome {
         Ok(o) if !o.replayed => Ok(respond(&o)),

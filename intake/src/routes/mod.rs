@@ -18,6 +18,9 @@ pub struct Intake {
     /// The code of the centre that receives online appeals (None: the only city centre).
     pub centre_code: Option<String>,
     centre: OnceCell<UnitId>,
+    batcher: crate::batch::Batcher,
+    /// Registered app clients as recently read.
+    pub clients: crate::clients::ClientCache,
 }
 
 impl Intake {
@@ -26,6 +29,8 @@ impl Intake {
             limits,
             centre_code,
             centre: OnceCell::new(),
+            batcher: crate::batch::Batcher::default(),
+            clients: crate::clients::ClientCache::default(),
         }
     }
 
@@ -41,6 +46,24 @@ impl Intake {
             })
             .await
             .copied()
+    }
+}
+
+impl Intake {
+    /// Stores an appeal as a ticket, exactly once, together with the appeals that arrive with it
+    /// (see `batch`): the contract of [`crate::submit::submit`].
+    pub async fn submit<R>(
+        &self,
+        hotline: &Hotline,
+        sub: crate::submit::Submission,
+        render: R,
+    ) -> Result<crate::submit::Outcome, IntakeError>
+    where
+        R: Fn(&hotline_core::ticket::Ticket) -> crate::submit::Answer + Send + Sync + 'static,
+    {
+        self.batcher
+            .submit(hotline, sub, std::sync::Arc::new(render))
+            .await
     }
 }
 
