@@ -62,6 +62,12 @@ pub enum Command {
     /// Load generators.
     #[command(subcommand)]
     Loadgen(LoadgenCommand),
+    /// Train a model (the dispatch category classifier).
+    #[command(subcommand)]
+    Train(crate::train::TrainCommand),
+    /// Evaluate a model.
+    #[command(subcommand)]
+    Eval(crate::train::EvalCommand),
     /// Replay every ticket's events and compare with its stored row (--repair rewrites rows).
     Rebuild {
         #[command(flatten)]
@@ -308,6 +314,14 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             println!("client {} ({}) registered", client.name, client.channel);
             println!("client_id: {}", client.id);
             println!("secret: {secret}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Train(cmd) => {
+            crate::train::train(cmd)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval(cmd) => {
+            crate::train::eval(cmd)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Loadgen(LoadgenCommand::Intake(args)) => {

@@ -16,5 +16,6 @@ pub mod routes;
 pub mod secret;
 pub mod server;
 pub mod telemetry;
+pub mod train;
 
 pub use server::bearer;

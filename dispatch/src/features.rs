@@ -1,0 +1,159 @@
+//! Text → sparse TF-IDF vector: Chinese words from jieba and character unigrams and bigrams, so a
+//! word jieba does not know (a place, a new term) still counts through its characters.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use jieba_rs::Jieba;
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+/// A sparse vector: (feature index, value), indices ascending.
+pub type Sparse = Vec<(u32, f32)>;
+
+fn jieba() -> &'static Jieba {
+    static JIEBA: OnceLock<Jieba> = OnceLock::new();
+    JIEBA.get_or_init(Jieba::new)
+}
+
+/// Letters, digits and Han characters carry meaning; punctuation and spaces do not.
+fn is_content(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// The terms of a text, with repeats: `w:` words of two or more characters (jieba), `c:`
+/// single characters and `b:` pairs of adjacent characters (within a run of content
+/// characters). Text is NFKC-normalised and lower-cased first (全角 → half width).
+pub fn terms(text: &str) -> Vec<String> {
+    let text: String = text.nfkc().flat_map(char::to_lowercase).collect();
+    let mut out = Vec::new();
+    for w in jieba().cut(&text, true) {
+        if w.chars().count() >= 2 && w.chars().all(is_content) {
+            out.push(format!("w:{w}"));
+        }
+    }
+    let chars: Vec<char> = text.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if !is_content(*c) {
+            continue;
+        }
+        out.push(format!("c:{c}"));
+        if let Some(next) = chars.get(i + 1).filter(|n| is_content(**n)) {
+            out.push(format!("b:{c}{next}"));
+        }
+    }
+    out
+}
+
+/// The vocabulary and its inverse document frequencies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Vocabulary {
+    pub terms: Vec<String>,
+    pub idf: Vec<f32>,
+    #[serde(skip)]
+    index: HashMap<String, u32>,
+}
+
+impl Vocabulary {
+    /// Terms found in at least `min_df` documents, with smoothed IDF `ln((1+n)/(1+df)) + 1`.
+    pub fn fit(docs: &[Vec<String>], min_df: usize) -> Self {
+        let mut df: HashMap<&str, usize> = HashMap::new();
+        for d in docs {
+            let mut seen: Vec<&str> = d.iter().map(String::as_str).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            for t in seen {
+                *df.entry(t).or_default() += 1;
+            }
+        }
+        let mut kept: Vec<(&str, usize)> = df.into_iter().filter(|(_, n)| *n >= min_df).collect();
+        kept.sort_unstable();
+        let n = docs.len() as f32;
+        let mut v = Self {
+            terms: kept.iter().map(|(t, _)| (*t).to_owned()).collect(),
+            idf: kept
+                .iter()
+                .map(|(_, d)| ((1.0 + n) / (1.0 + *d as f32)).ln() + 1.0)
+                .collect(),
+            index: HashMap::new(),
+        };
+        v.reindex();
+        v
+    }
+
+    /// Rebuilds the term index (after deserialising).
+    pub fn reindex(&mut self) {
+        self.index = self
+            .terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
+    }
+
+    pub fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// Sublinear TF (1 + ln tf) × IDF, L2-normalised; unknown terms are dropped.
+    pub fn vector(&self, terms: &[String]) -> Sparse {
+        let mut tf: HashMap<u32, f32> = HashMap::new();
+        for t in terms {
+            if let Some(i) = self.index.get(t) {
+                *tf.entry(*i).or_default() += 1.0;
+            }
+        }
+        let mut v: Sparse = tf
+            .into_iter()
+            .map(|(i, n)| (i, (1.0 + n.ln()) * self.idf[i as usize]))
+            .collect();
+        v.sort_unstable_by_key(|(i, _)| *i);
+        let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            for (_, x) in &mut v {
+                *x /= norm;
+            }
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_characters_and_pairs() {
+        let t = terms("拖欠工资，路灯不亮！ＡＢ");
+        assert!(t.contains(&"w:拖欠工资".to_owned()), "{t:?}");
+        assert!(t.contains(&"c:灯".to_owned()));
+        assert!(t.contains(&"b:灯不".to_owned()));
+        assert!(t.contains(&"b:ab".to_owned()), "full width folded: {t:?}");
+        assert!(
+            !t.iter().any(|x| x.contains('！')),
+            "punctuation is no term"
+        );
+    }
+
+    #[test]
+    fn vectors_are_unit_length_and_skip_unknown_terms() {
+        let docs = vec![
+            terms("拖欠工资"),
+            terms("拖欠工资三个月"),
+            terms("路灯不亮"),
+        ];
+        let v = Vocabulary::fit(&docs, 2);
+        assert!(
+            v.terms.iter().all(|t| !t.contains('灯')),
+            "df 1 terms are dropped"
+        );
+        let x = v.vector(&terms("公司拖欠工资"));
+        let norm: f32 = x.iter().map(|(_, a)| a * a).sum();
+        assert!((norm - 1.0).abs() < 1e-5);
+        assert!(v.vector(&terms("路灯")).is_empty());
+    }
+}

@@ -1,0 +1,126 @@
+//! `hotline train dispatch` and `hotline eval dispatch`: the category classifier from labelled
+//! appeals (CSV with the columns of `messages.csv`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use hotline_dispatch::eval;
+use hotline_dispatch::model::{TAXONOMY_CSV, read_examples, taxonomy_documents};
+use hotline_dispatch::{Example, Model, Settings};
+
+#[derive(Debug, Subcommand)]
+pub enum TrainCommand {
+    /// Train the category classifier on labelled appeals and save it.
+    Dispatch {
+        /// Labelled appeals: CSV with `title`, `detail` and `category` columns.
+        #[arg(long)]
+        data: PathBuf,
+        /// Where to write the model (JSON).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Evaluate the category classifier: `--data F --folds K` (stratified, seeded
+    /// cross-validation) or `--train A --test B`. Prints per-class precision, recall and F1, the
+    /// confusion matrix, and a last line `macro_f1: 0.xxxx`.
+    Dispatch {
+        /// Labelled appeals to cross-validate on.
+        #[arg(long, conflicts_with_all = ["train", "test"], required_unless_present = "train")]
+        data: Option<PathBuf>,
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Train on this file…
+        #[arg(long, requires = "test")]
+        train: Option<PathBuf>,
+        /// …and test on this one.
+        #[arg(long, requires = "train")]
+        test: Option<PathBuf>,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SettingsArgs {
+    /// The seed of the folds and of the training order.
+    #[arg(long, default_value_t = 12345)]
+    pub seed: u64,
+}
+
+impl SettingsArgs {
+    fn settings(&self) -> Settings {
+        Settings {
+            seed: self.seed,
+            ..Settings::default()
+        }
+    }
+}
+
+fn examples(path: &Path) -> anyhow::Result<Vec<Example>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let out = read_examples(std::io::BufReader::new(file))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    anyhow::ensure!(
+        !out.is_empty(),
+        "{} has no labelled appeals",
+        path.display()
+    );
+    Ok(out)
+}
+
+pub fn train(cmd: &TrainCommand) -> anyhow::Result<()> {
+    let TrainCommand::Dispatch {
+        data,
+        out,
+        settings,
+    } = cmd;
+    let examples = examples(data)?;
+    let model = Model::train(
+        &examples,
+        &taxonomy_documents(TAXONOMY_CSV)?,
+        &settings.settings(),
+    )?;
+    std::fs::write(out, model.to_json()?)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!(
+        "trained on {} appeals: {} classes, {} terms, temperature {:.2}; written to {}",
+        examples.len(),
+        model.classes.len(),
+        model.vocabulary.len(),
+        model.temperature,
+        out.display()
+    );
+    Ok(())
+}
+
+pub fn eval(cmd: &EvalCommand) -> anyhow::Result<()> {
+    let EvalCommand::Dispatch {
+        data,
+        folds,
+        train,
+        test,
+        settings,
+    } = cmd;
+    let taxonomy = taxonomy_documents(TAXONOMY_CSV)?;
+    let report = match (data, train, test) {
+        (Some(data), _, _) => {
+            eval::cross_validate(&examples(data)?, &taxonomy, *folds, &settings.settings())?
+        }
+        (None, Some(train), Some(test)) => eval::train_test(
+            &examples(train)?,
+            &examples(test)?,
+            &taxonomy,
+            &settings.settings(),
+        )?,
+        _ => anyhow::bail!("give --data FILE, or --train FILE and --test FILE"),
+    };
+    println!("{report}");
+    Ok(())
+}
