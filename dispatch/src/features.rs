@@ -25,24 +25,40 @@ fn is_content(c: char) -> bool {
 /// single characters and `b:` pairs of adjacent characters (within a run of content
 /// characters). Text is NFKC-normalised and lower-cased first (全角 → half width).
 pub fn terms(text: &str) -> Vec<String> {
-    let text: String = text.nfkc().flat_map(char::to_lowercase).collect();
     let mut out = Vec::new();
+    for_each_term(text, |t| out.push(t.to_owned()));
+    out
+}
+
+/// Calls `f` with each term of [`terms`], without allocating one string per term.
+pub fn for_each_term(text: &str, mut f: impl FnMut(&str)) {
+    let text: String = text.nfkc().flat_map(char::to_lowercase).collect();
+    let mut term = String::with_capacity(32);
     for w in jieba().cut(&text, true) {
         if w.chars().count() >= 2 && w.chars().all(is_content) {
-            out.push(format!("w:{w}"));
+            term.clear();
+            term.push_str("w:");
+            term.push_str(w);
+            f(&term);
         }
     }
-    let chars: Vec<char> = text.chars().collect();
-    for (i, c) in chars.iter().enumerate() {
-        if !is_content(*c) {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !is_content(c) {
             continue;
         }
-        out.push(format!("c:{c}"));
-        if let Some(next) = chars.get(i + 1).filter(|n| is_content(**n)) {
-            out.push(format!("b:{c}{next}"));
+        term.clear();
+        term.push_str("c:");
+        term.push(c);
+        f(&term);
+        if let Some(next) = chars.peek().filter(|n| is_content(**n)) {
+            term.clear();
+            term.push_str("b:");
+            term.push(c);
+            term.push(*next);
+            f(&term);
         }
     }
-    out
 }
 
 /// The vocabulary and its inverse document frequencies.
@@ -103,10 +119,25 @@ impl Vocabulary {
     pub fn vector(&self, terms: &[String]) -> Sparse {
         let mut tf: HashMap<u32, f32> = HashMap::new();
         for t in terms {
-            if let Some(i) = self.index.get(t) {
-                *tf.entry(*i).or_default() += 1.0;
-            }
+            self.count(t, &mut tf);
         }
+        self.weigh(tf)
+    }
+
+    /// [`Vocabulary::vector`] of a text's terms, straight from the text.
+    pub fn vector_of_text(&self, text: &str) -> Sparse {
+        let mut tf: HashMap<u32, f32> = HashMap::new();
+        for_each_term(text, |t| self.count(t, &mut tf));
+        self.weigh(tf)
+    }
+
+    fn count(&self, term: &str, tf: &mut HashMap<u32, f32>) {
+        if let Some(i) = self.index.get(term) {
+            *tf.entry(*i).or_default() += 1.0;
+        }
+    }
+
+    fn weigh(&self, tf: HashMap<u32, f32>) -> Sparse {
         let mut v: Sparse = tf
             .into_iter()
             .map(|(i, n)| (i, (1.0 + n.ln()) * self.idf[i as usize]))

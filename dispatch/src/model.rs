@@ -31,9 +31,18 @@ pub enum ModelError {
     Format(#[from] serde_json::Error),
 }
 
+/// The characters of a description read: citizens say what the matter is at the start, and the
+/// time a suggestion takes grows with the text.
+pub const DETAIL_CHARS: usize = 1000;
+
 /// A title says most: it counts twice.
+fn document_text(title: &str, detail: &str) -> String {
+    let detail: String = detail.chars().take(DETAIL_CHARS).collect();
+    format!("{title}。{title}。{detail}")
+}
+
 fn document(title: &str, detail: &str) -> Vec<String> {
-    terms(&format!("{title}。{title}。{detail}"))
+    terms(&document_text(title, detail))
 }
 
 /// Reads labelled appeals from CSV with the columns of `messages.csv` (at least `title`,
@@ -223,7 +232,8 @@ impl Model {
     }
 
     fn vector(&self, title: &str, detail: &str) -> Sparse {
-        self.vocabulary.vector(&document(title, detail))
+        self.vocabulary
+            .vector_of_text(&document_text(title, detail))
     }
 
     fn scores(&self, x: &Sparse) -> Vec<f32> {
@@ -241,24 +251,22 @@ impl Model {
             .iter()
             .position(|c| Some(c) == ranked.first().map(|r| &r.0))
             .unwrap_or(0);
-        let mut weighed: Vec<(String, f32)> = x
+        let mut weighed: Vec<(u32, f32)> = x
             .iter()
-            .map(|(i, v)| {
-                let term = &self.vocabulary.terms[*i as usize];
-                (term.clone(), self.weights[best][*i as usize] * v)
-            })
+            .map(|(i, v)| (*i, self.weights[best][*i as usize] * v))
             .filter(|(_, w)| *w > 0.0)
             .collect();
-        weighed.sort_by(|a, b| b.1.total_cmp(&a.1));
+        weighed.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
         // Readable terms: a word, or a pair of characters; the same characters said once.
         let mut terms: Vec<(String, f32)> = Vec::new();
-        for (t, w) in weighed {
-            let text = t.split_once(':').map_or(t.as_str(), |(_, s)| s).to_owned();
+        for (i, w) in weighed {
+            let t = &self.vocabulary.terms[i as usize];
+            let text = t.split_once(':').map_or(t.as_str(), |(_, s)| s);
             if !terms
                 .iter()
-                .any(|(k, _)| k.contains(&text) || text.contains(k.as_str()))
+                .any(|(k, _)| k.contains(text) || text.contains(k.as_str()))
             {
-                terms.push((text, w));
+                terms.push((text.to_owned(), w));
             }
             if terms.len() == 5 {
                 break;
