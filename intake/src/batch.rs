@@ -28,7 +28,7 @@ use crate::error::IntakeError;
 use crate::repeats::repeat_places;
 use crate::repeats::{self, places};
 use crate::schema::{client_nonces, idempotency_keys, intake_submissions};
-use crate::submit::{self, Answer, Outcome, Submission};
+use crate::submit::{self, Answer, KeyRow, Outcome, Submission, SubmissionRow};
 
 /// Makes a channel's answer from its new ticket. Kept until the batch commits: an appeal whose
 /// batch failed is answered again on its own.
@@ -304,32 +304,23 @@ fn store(c: &mut DbConn, jobs: &[Job]) -> Result<Vec<Fate>, StoreError> {
     take_keys(c, jobs, &mut made, &mut fates)?;
     let received: Vec<Event> = made.iter().map(|m| m.event.clone()).collect();
     events::append_all(c, &received)?;
-    let submissions: Vec<_> = made
+    let submissions: Vec<SubmissionRow> = made
         .iter()
         .map(|m| {
             let (sub, now) = (&jobs[m.job].sub, jobs[m.job].now);
-            (
-                intake_submissions::ticket_id.eq(m.ticket.id.to_string()),
-                intake_submissions::channel.eq(m.ticket.channel.to_string()),
-                intake_submissions::client_id.eq(sub.client_id.clone()),
-                intake_submissions::raw_payload.eq(sub.raw_payload.clone()),
-                intake_submissions::remote_addr.eq(sub.remote_addr.clone()),
-                intake_submissions::received_at.eq(to_db(now)),
+            SubmissionRow::new(
+                &m.ticket,
+                &sub.client_id,
+                &sub.raw_payload,
+                &sub.remote_addr,
+                now,
             )
         })
         .collect();
     hotline_core::insert_all!(c, intake_submissions::table, submissions)?;
     let places: Vec<_> = made
         .iter()
-        .flat_map(|m| {
-            m.places.iter().map(|p| {
-                (
-                    repeat_places::place.eq(p.clone()),
-                    repeat_places::received_at.eq(to_db(m.ticket.received_at)),
-                    repeat_places::ticket_id.eq(m.ticket.id.to_string()),
-                )
-            })
-        })
+        .flat_map(|m| repeats::place_rows(&m.ticket, &m.places))
         .collect();
     hotline_core::insert_all!(c, repeat_places::table, places)?;
     for m in made {
@@ -406,16 +397,7 @@ fn take_keys(
             let k = sub.idempotency.as_ref()?;
             Some((
                 (k.scope.clone(), k.key.clone()),
-                (
-                    idempotency_keys::scope.eq(k.scope.clone()),
-                    idempotency_keys::key.eq(k.key.clone()),
-                    idempotency_keys::request_hash.eq(k.request_hash.clone()),
-                    idempotency_keys::ticket_id.eq(m.ticket.id.to_string()),
-                    idempotency_keys::status.eq(i32::from(m.answer.status)),
-                    idempotency_keys::content_type.eq(m.answer.content_type.clone()),
-                    idempotency_keys::body.eq(m.answer.body.clone()),
-                    idempotency_keys::created_at.eq(to_db(now)),
-                ),
+                KeyRow::new(k, &m.ticket, &m.answer, now),
             ))
         })
         .collect();

@@ -143,29 +143,19 @@ fn remember(
 ) -> Result<(), WorkflowError> {
     spend(conn, sub, now)?;
     diesel::insert_into(intake_submissions::table)
-        .values((
-            intake_submissions::ticket_id.eq(t.id.to_string()),
-            intake_submissions::channel.eq(t.channel.to_string()),
-            intake_submissions::client_id.eq(&sub.client_id),
-            intake_submissions::raw_payload.eq(&sub.raw_payload),
-            intake_submissions::remote_addr.eq(&sub.remote_addr),
-            intake_submissions::received_at.eq(to_db(now)),
+        .values(SubmissionRow::new(
+            t,
+            &sub.client_id,
+            &sub.raw_payload,
+            &sub.remote_addr,
+            now,
         ))
         .execute(conn)
         .map_err(StoreError::from)?;
     crate::attachments::link(conn, t.id, &sub.attachments, now)?;
     if let Some(k) = &sub.idempotency {
         diesel::insert_into(idempotency_keys::table)
-            .values((
-                idempotency_keys::scope.eq(&k.scope),
-                idempotency_keys::key.eq(&k.key),
-                idempotency_keys::request_hash.eq(&k.request_hash),
-                idempotency_keys::ticket_id.eq(t.id.to_string()),
-                idempotency_keys::status.eq(i32::from(answer.status)),
-                idempotency_keys::content_type.eq(&answer.content_type),
-                idempotency_keys::body.eq(&answer.body),
-                idempotency_keys::created_at.eq(to_db(now)),
-            ))
+            .values(KeyRow::new(k, t, answer, now))
             .execute(conn)
             .map_err(|e| match e {
                 diesel::result::Error::DatabaseError(
@@ -179,6 +169,66 @@ fn remember(
             })?;
     }
     Ok(())
+}
+
+/// What a channel delivered, kept beside its ticket (table `intake_submissions`).
+#[derive(Debug, Insertable)]
+#[diesel(table_name = intake_submissions)]
+pub(crate) struct SubmissionRow {
+    ticket_id: String,
+    channel: String,
+    client_id: Option<String>,
+    raw_payload: String,
+    remote_addr: Option<String>,
+    received_at: chrono::NaiveDateTime,
+}
+
+impl SubmissionRow {
+    pub(crate) fn new(
+        t: &Ticket,
+        client_id: &Option<String>,
+        raw_payload: &str,
+        remote_addr: &Option<String>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            ticket_id: t.id.to_string(),
+            channel: t.channel.to_string(),
+            client_id: client_id.clone(),
+            raw_payload: raw_payload.to_owned(),
+            remote_addr: remote_addr.clone(),
+            received_at: to_db(now),
+        }
+    }
+}
+
+/// The answer given for an Idempotency-Key, kept for retries (table `idempotency_keys`).
+#[derive(Debug, Insertable)]
+#[diesel(table_name = idempotency_keys)]
+pub(crate) struct KeyRow {
+    scope: String,
+    key: String,
+    request_hash: String,
+    ticket_id: String,
+    status: i32,
+    content_type: String,
+    body: String,
+    created_at: chrono::NaiveDateTime,
+}
+
+impl KeyRow {
+    pub(crate) fn new(k: &IdempotencyKey, t: &Ticket, answer: &Answer, now: DateTime<Utc>) -> Self {
+        Self {
+            scope: k.scope.clone(),
+            key: k.key.clone(),
+            request_hash: k.request_hash.clone(),
+            ticket_id: t.id.to_string(),
+            status: i32::from(answer.status),
+            content_type: answer.content_type.clone(),
+            body: answer.body.clone(),
+            created_at: to_db(now),
+        }
+    }
 }
 
 struct SubmissionRecord {

@@ -32,7 +32,7 @@
 pub mod places;
 pub mod text;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -376,18 +376,28 @@ pub fn candidates(
 pub fn index_places(conn: &mut DbConn, t: &Ticket) -> Result<(), StoreError> {
     let g = places::gazetteer(conn)?;
     let keys = places::index_keys(&places_of(&g, &Appeal::from(t)));
-    let rows: Vec<_> = keys
-        .iter()
-        .map(|k| {
-            (
-                repeat_places::place.eq(k),
-                repeat_places::received_at.eq(to_db(t.received_at)),
-                repeat_places::ticket_id.eq(t.id.to_string()),
-            )
-        })
-        .collect();
-    hotline_core::insert_all!(conn, repeat_places::table, rows)?;
+    hotline_core::insert_all!(conn, repeat_places::table, place_rows(t, &keys))?;
     Ok(())
+}
+
+/// One place key of a ticket (table `repeat_places`).
+#[derive(Debug, Insertable)]
+#[diesel(table_name = repeat_places)]
+pub struct PlaceRow {
+    place: String,
+    received_at: NaiveDateTime,
+    ticket_id: String,
+}
+
+/// The `repeat_places` rows of ticket `t` at the place keys `keys`.
+pub fn place_rows(t: &Ticket, keys: &BTreeSet<String>) -> Vec<PlaceRow> {
+    keys.iter()
+        .map(|k| PlaceRow {
+            place: k.clone(),
+            received_at: to_db(t.received_at),
+            ticket_id: t.id.to_string(),
+        })
+        .collect()
 }
 
 /// Stores `found` as the candidates of `id`, skipping pairs already linked either way.
