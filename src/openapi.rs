@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{actions, auth, catalogue, events, ops, tickets, users};
+use crate::routes::{actions, auth, catalogue, events, ops, queues, tickets, time_rules, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,6 +27,8 @@ use crate::routes::{actions, auth, catalogue, events, ops, tickets, users};
         hotline_intake::routes::appeals::create,
         // TMP hotline_intake::routes::attachments::list, hotline_intake::routes::attachments::download,
         tickets::reveal,
+        queues::get,
+        time_rules::get, time_rules::put, time_rules::changes,
     ),
     components(schemas(hotline_core::error::ErrorBody, hotline_core::error::ErrorDetail)),
     modifiers(&BearerAuth, &ErrorResponses),
@@ -39,6 +41,7 @@ use crate::routes::{actions, auth, catalogue, events, ops, tickets, users};
         (name = "users", description = "Staff accounts"),
         (name = "auth", description = "Sessions and tokens"),
         (name = "ops", description = "Health, readiness, metrics"),
+        (name = "time", description = "Time limits, windows and working hours"),
         (name = "intake", description = "Appeals from registered apps and mini-programs (signed)"),
     )
 )]

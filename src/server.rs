@@ -12,7 +12,6 @@ use hotline_core::clock::{TimeKeeper, TimeRules};
 use hotline_core::http::BodyLimit;
 use hotline_core::numbers::NumberAllocator;
 use hotline_core::store;
-use hotline_core::time_limit::TimeLimitTable;
 use hotline_core::workflow::{Hotline, Now};
 use hotline_core::{ApiError, Db};
 use hotline_intake::attachments::Storage;
@@ -49,15 +48,55 @@ pub fn open(settings: &Settings) -> anyhow::Result<Hotline> {
     Ok(hotline)
 }
 
-/// Loads the working-day calendar from the database into the live rules.
+/// Loads the working-day calendar and the time rules (limits, windows, working hours) from the
+/// database into the live rules.
 pub fn reload_rules(hotline: &Hotline) -> anyhow::Result<()> {
-    let mut calendar = WorkCalendar::default();
     let mut conn = hotline.db.get()?;
+    let doc = store::time_rules::load(&mut conn)?
+        .map(|s| s.doc)
+        .unwrap_or_default();
+    let table = doc
+        .table()
+        .map_err(|e| anyhow::anyhow!("stored time rules are invalid: {e}"))?;
+    let mut calendar = WorkCalendar::new(doc.working_hours, chrono_tz::Asia::Shanghai);
     store::calendar::load_into(&mut conn, &mut calendar)?;
-    hotline
-        .time
-        .replace(TimeKeeper::new(calendar, TimeLimitTable::default()));
+    hotline.time.replace(TimeKeeper::new(calendar, table));
     Ok(())
+}
+
+/// How often each node checks whether the time rules or the calendar changed (an edit on another
+/// node, or `hotline import calendar` while serving).
+const RULES_POLL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reloads the live rules whenever their stored fingerprint moves.
+async fn follow_rules(hotline: Hotline) {
+    let mut seen = None;
+    let mut tick = tokio::time::interval(RULES_POLL);
+    loop {
+        tick.tick().await;
+        let now = hotline.db.run(store::time_rules::fingerprint).await;
+        match now {
+            Ok(f) if seen.as_ref() == Some(&f) => {}
+            Ok(f) => {
+                let h = hotline.clone();
+                let reloaded = tokio::task::spawn_blocking(move || reload_rules(&h)).await;
+                match reloaded {
+                    Ok(Ok(())) => {
+                        if seen.is_some() {
+                            tracing::info!(
+                                version = f.0,
+                                "time rules or calendar changed: reloaded"
+                            );
+                        }
+                        seen = Some(f);
+                    }
+                    Ok(Err(e)) => tracing::warn!(error = %e, "reloading the time rules failed"),
+                    Err(e) => tracing::warn!(error = %e, "reloading the time rules panicked"),
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "reading the time rules' version failed"),
+        }
+    }
 }
 
 /// The bearer token of a request, if any.
@@ -131,6 +170,7 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
     );
     tracing::info!(attachments = ?storage.location(), "attachment storage");
     let janitor = tokio::spawn(purge(hotline.db.clone(), intake.clone()));
+    let rules = tokio::spawn(follow_rules(hotline.clone()));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -171,6 +211,7 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
     server.await?;
     sequencer.abort();
     janitor.abort();
+    rules.abort();
     // Requests that finished during shutdown may have committed events: number them now.
     if let Err(e) = hotline.bus.sequence_now(&hotline.db).await {
         tracing::warn!(error = %e, "final sequencing failed; the next start will do it");

@@ -74,6 +74,13 @@ impl Clock for TimeKeeper {
             .ok()
     }
 
+    fn visit_deadline(&self, replied_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.calendar
+            .add(replied_at, self.limits.return_visit_window())
+            .map_err(|e| warn_missing("reply", &e))
+            .ok()
+    }
+
     fn max_extension_days(&self, t: AppealType, u: Urgency) -> Option<u32> {
         let per_day = (i64::from(self.calendar.hours().minutes_per_day()) * 60).max(1);
         match self.limits.lookup(t, u).max_extension? {

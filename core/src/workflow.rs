@@ -213,15 +213,44 @@ impl Hotline {
         expected_version: Option<i32>,
     ) -> Result<Ticket, WorkflowError> {
         let keeper = self.time.snapshot();
+        // Supervision escalates up the tree: resolve where the ticket's units sit first. If the
+        // ticket moves to another unit meanwhile, the decision sees the mismatch and escalates to
+        // the centre only.
+        let placement = match action.kind() {
+            ticket::ActionKind::Supervise => Some(self.placement(id, scope.clone()).await?),
+            _ => None,
+        };
         self.command(actor, scope, id, expected_version, move |t, actor, now| {
             let ctx = Ctx {
                 actor,
                 now,
                 clock: keeper.as_ref(),
+                placement: placement.as_ref(),
             };
             ticket::decide(t, &action, &ctx)
         })
         .await
+    }
+
+    /// The ticket's centre and main unit with their places in the tree.
+    pub async fn placement(
+        &self,
+        id: TicketId,
+        scope: Scope,
+    ) -> Result<ticket::Placement, WorkflowError> {
+        Ok(self
+            .db
+            .run(move |c| {
+                let t = tickets::get_visible(c, id, &scope)?;
+                Ok::<_, StoreError>(ticket::Placement {
+                    centre: units::resolve(c, t.centre_id, "centre_id")?,
+                    main: t
+                        .main_unit_id
+                        .map(|u| units::resolve(c, u, "main_unit_id"))
+                        .transpose()?,
+                })
+            })
+            .await?)
     }
 
     /// Runs one command on a ticket the caller can see: lock, read, decide, write the row and its

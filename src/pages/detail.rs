@@ -109,10 +109,16 @@ fn facts(units: &Units, change: &Change) -> Vec<Fact> {
             out.extend(Fact::time("签收时限", *sign_deadline));
         }
         Change::Returned {
-            back_to_unit_id, ..
+            back_to_unit_id,
+            to_shift_lead,
+            ..
         } => out.push(Fact::text(
             "退回至",
-            back_to_unit_id.map_or_else(|| "12345中心（待审定）".to_owned(), |u| units.name(u)),
+            match back_to_unit_id {
+                Some(u) => units.name(*u),
+                None if *to_shift_lead => "12345中心（多次退单，待班长审定）".to_owned(),
+                None => "12345中心（待审定）".to_owned(),
+            },
         )),
         Change::Ruled { redispatch, .. } => match redispatch {
             Some(a) => {
@@ -135,7 +141,13 @@ fn facts(units: &Units, change: &Change) -> Vec<Fact> {
         Change::Resumed {
             handle_deadline, ..
         } => out.extend(Fact::time("新的办理时限", *handle_deadline)),
-        Change::Replied { reply } => out.push(Fact::text("答复内容", reply)),
+        Change::Replied {
+            reply,
+            visit_deadline,
+        } => {
+            out.push(Fact::text("答复内容", reply));
+            out.extend(Fact::time("回访时限", *visit_deadline));
+        }
         Change::ReturnVisited { reached, .. } => {
             out.push(Fact::text(
                 "联系情况",
@@ -188,8 +200,12 @@ fn facts(units: &Units, change: &Change) -> Vec<Fact> {
         | Change::PersonalDataErased
         | Change::ExtensionDenied { .. }
         | Change::Suspended { .. }
-        | Change::Supervised { .. }
         | Change::Withdrawn { .. } => {}
+        Change::Supervised { escalated_to, .. } => {
+            if let Some(u) = escalated_to {
+                out.push(Fact::text("督办至", units.name(*u)));
+            }
+        }
     }
     out
 }

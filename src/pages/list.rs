@@ -45,7 +45,7 @@ pub fn running_deadline(t: &Ticket) -> Option<DateTime<Utc>> {
     }
 }
 
-fn row(hotline: &Hotline, units: &Units, t: &Ticket, now: DateTime<Utc>) -> Row {
+pub(super) fn row(hotline: &Hotline, units: &Units, t: &Ticket, now: DateTime<Utc>) -> Row {
     Row {
         id: t.id.to_string(),
         number: t.number.as_str().to_owned(),

@@ -10,8 +10,10 @@ mod detail;
 mod list;
 mod login;
 mod lookup;
+mod queues;
 mod register;
 mod reveal;
+mod time_rules;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -42,6 +44,8 @@ const TEMPLATES: &[(&str, &str)] = &[
         "ticket_actions.html",
         include_str!("templates/ticket_actions.html"),
     ),
+    ("queues.html", include_str!("templates/queues.html")),
+    ("time_rules.html", include_str!("templates/time_rules.html")),
 ];
 
 impl Pages {
@@ -72,6 +76,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/logout", web::post().to(login::logout))
         .route("/tickets", web::get().to(list::page))
+        .route("/queues", web::get().to(queues::page))
+        .service(
+            web::resource("/admin/time-rules")
+                .route(web::get().to(time_rules::page))
+                .route(web::post().to(time_rules::submit)),
+        )
         .service(
             web::resource("/tickets/new")
                 .route(web::get().to(register::form))
@@ -97,6 +107,22 @@ pub(crate) trait OrPage<T> {
 impl<T, E: Into<ApiError>> OrPage<T> for Result<T, E> {
     fn or_page(self, caller: &Caller) -> Result<T, PageError> {
         self.map_err(|e| PageError::new(e.into()).with_user(caller))
+    }
+}
+
+/// A refused form field, shown above the form it came from.
+#[derive(Debug, Serialize)]
+pub(crate) struct FieldError {
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn of(e: &ApiError) -> Self {
+        Self {
+            field: e.field.clone(),
+            message: hotline_core::http::page_text::message(e),
+        }
     }
 }
 

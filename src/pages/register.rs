@@ -6,15 +6,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use hotline_core::domain::{AppealType, Urgency};
 use hotline_core::http::page::see_other;
-use hotline_core::http::page_text;
 use hotline_core::http::{Caller, CsrfForm, PageCaller, PageError, PageUser};
 use hotline_core::workflow::Hotline;
 use hotline_core::{ApiError, ErrorCode};
 use minijinja::context;
-use serde::Serialize;
 
 use super::lookup::category_groups;
-use super::{OrPage, Pages, options};
+use super::{FieldError, OrPage, Pages, options};
 use crate::routes::tickets::{self, CreateTicket};
 
 /// Agents and dispatchers of a centre register appeals; everyone else gets a 403 page.
@@ -27,12 +25,6 @@ fn may_register(caller: &Caller) -> Result<(), PageError> {
         ))
         .or_page(caller)
     }
-}
-
-#[derive(Debug, Serialize)]
-struct FieldError {
-    field: Option<String>,
-    message: String,
 }
 
 async fn render(
@@ -88,10 +80,7 @@ pub async fn submit(
     match registered {
         Ok(t) => Ok(see_other(&format!("/tickets/{}?created=1", t.ticket_id))),
         Err(e) if e.code == ErrorCode::InvalidField => {
-            let error = FieldError {
-                field: e.field.clone(),
-                message: page_text::message(&e),
-            };
+            let error = FieldError::of(&e);
             let values = form.pairs().collect();
             render(&hotline, &pages, caller, values, Some(error)).await
         }

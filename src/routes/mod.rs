@@ -5,7 +5,9 @@ pub mod auth;
 pub mod catalogue;
 pub mod events;
 pub mod ops;
+pub mod queues;
 pub mod tickets;
+pub mod time_rules;
 pub mod users;
 
 use actix_web::web;
@@ -17,6 +19,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(auth::configure)
             .configure(tickets::configure)
+            .configure(queues::configure)
+            .configure(time_rules::configure)
             .configure(actions::configure)
             .configure(events::configure)
             .configure(catalogue::configure)

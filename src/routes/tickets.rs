@@ -11,9 +11,11 @@ use hotline_core::http::{ApiJson, ApiQuery, Caller};
 use hotline_core::ids::{CategoryId, TicketId, UnitId};
 use hotline_core::store::categories;
 use hotline_core::store::events::{self, EventView};
-use hotline_core::store::tickets::{self, Cursor, TicketFilter};
+use hotline_core::store::tickets::{self, Cursor, TicketFilter, TicketOrder};
 use hotline_core::ticket::personal::PersonalField;
-use hotline_core::ticket::{ActionKind, Status, Ticket, TicketView, available_actions};
+use hotline_core::ticket::{
+    ActionKind, ExtensionState, Status, Ticket, TicketView, available_actions,
+};
 use hotline_core::time_limit::{WarningLevel, warning_at};
 use hotline_core::workflow::Hotline;
 use serde::{Deserialize, Serialize};
@@ -222,6 +224,10 @@ pub struct ListQuery {
     pub number: Option<String>,
     /// The caller's number (full digits): their earlier tickets.
     pub citizen_phone: Option<String>,
+    /// The extension's state: `requested` lists the requests waiting for a dispatcher.
+    pub extension: Option<ExtensionState>,
+    /// Returned twice or more: the tickets the shift lead rules on (ping-pong guard).
+    pub needs_shift_lead: Option<bool>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1–200, default 50.
@@ -334,6 +340,9 @@ impl ListQuery {
             supervised: self.supervised,
             number: self.number.clone(),
             citizen_phone,
+            extension: self.extension,
+            needs_shift_lead: self.needs_shift_lead,
+            order: TicketOrder::Newest,
         })
     }
 }

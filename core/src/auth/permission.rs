@@ -23,6 +23,8 @@ pub enum Permission {
     ReadUsers,
     /// Create and change users (unit admins: in their own unit's subtree, unit roles only).
     ManageUsers,
+    /// Edit the time limits, windows and working hours.
+    ManageTimeRules,
 }
 
 pub fn role_permits(role: Role, p: Permission) -> bool {
@@ -36,5 +38,6 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
         P::ManageCatalogue => role == R::Admin,
         P::ReadUsers => matches!(role, R::Admin | R::UnitAdmin | R::Dispatcher | R::Leader),
         P::ManageUsers => matches!(role, R::Admin | R::UnitAdmin),
+        P::ManageTimeRules => role == R::Admin,
     }
 }

@@ -106,6 +106,9 @@ diesel::table! {
         updated_at -> Timestamp,
         erasure_requested -> Bool,
         erased_at -> Nullable<Timestamp>,
+        supervision_count -> Integer,
+        escalated_unit_id -> Nullable<Text>,
+        visit_deadline -> Nullable<Timestamp>,
     }
 }
 
@@ -154,6 +157,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    time_rules (id) {
+        id -> Integer,
+        body -> Text,
+        version -> Integer,
+        updated_at -> Timestamp,
+        updated_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    time_rule_changes (version) {
+        version -> Integer,
+        changed_at -> Timestamp,
+        changed_by -> Nullable<Text>,
+        before_body -> Nullable<Text>,
+        after_body -> Text,
+        note -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(ticket_units -> tickets (ticket_id));
 diesel::joinable!(ticket_units -> org_units (unit_id));
 diesel::joinable!(events -> tickets (ticket_id));
@@ -171,4 +195,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_counters,
     calendar_days,
     calendar_years,
+    time_rules,
+    time_rule_changes,
 );

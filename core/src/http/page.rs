@@ -134,6 +134,8 @@ pub struct PageUser {
     pub can_read_tickets: bool,
     /// Registers appeals: agents and dispatchers of a 12345 centre.
     pub can_register: bool,
+    /// Edits the time limits and working hours: administrators.
+    pub can_manage_time_rules: bool,
 }
 
 impl PageUser {
@@ -148,6 +150,7 @@ impl PageUser {
             can_read_tickets: role_permits(role, Permission::ReadTickets),
             can_register: role_permits(role, Permission::CreateTickets)
                 && c.unit.kind == UnitKind::Centre,
+            can_manage_time_rules: role_permits(role, Permission::ManageTimeRules),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod counters;
 pub mod events;
 pub mod sessions;
 pub mod tickets;
+pub mod time_rules;
 pub mod units;
 pub mod users;
 

@@ -59,6 +59,9 @@ pub struct TicketRow {
     pub updated_at: chrono::NaiveDateTime,
     pub erasure_requested: bool,
     pub erased_at: Option<chrono::NaiveDateTime>,
+    pub supervision_count: i32,
+    pub escalated_unit_id: Option<String>,
+    pub visit_deadline: Option<chrono::NaiveDateTime>,
 }
 
 fn ids_json(ids: &[UnitId]) -> String {
@@ -118,6 +121,9 @@ impl From<&Ticket> for TicketRow {
             updated_at: to_db(t.updated_at),
             erasure_requested: t.erasure_requested,
             erased_at: t.erased_at.map(to_db),
+            supervision_count: t.supervision_count,
+            escalated_unit_id: t.escalated_unit_id.map(|u| u.to_string()),
+            visit_deadline: t.visit_deadline.map(to_db),
         }
     }
 }
@@ -151,6 +157,11 @@ impl TryFrom<TicketRow> for Ticket {
             extension: parse_col("tickets.extension", &r.extension)?,
             extension_days: r.extension_days,
             supervised: r.supervised,
+            supervision_count: r.supervision_count,
+            escalated_unit_id: parse_opt(
+                "tickets.escalated_unit_id",
+                r.escalated_unit_id.as_deref(),
+            )?,
             reply: r.reply,
             rating: parse_opt("tickets.rating", r.rating.as_deref())?,
             rating_comment: r.rating_comment,
@@ -168,6 +179,7 @@ impl TryFrom<TicketRow> for Ticket {
             sign_deadline: r.sign_deadline.map(from_db),
             handle_deadline: r.handle_deadline.map(from_db),
             return_deadline: r.return_deadline.map(from_db),
+            visit_deadline: r.visit_deadline.map(from_db),
             created_by: parse_opt("tickets.created_by", r.created_by.as_deref())?,
             erasure_requested: r.erasure_requested,
             erased_at: r.erased_at.map(from_db),
@@ -323,6 +335,25 @@ pub struct TicketFilter {
     pub supervised: Option<bool>,
     pub number: Option<String>,
     pub citizen_phone: Option<String>,
+    /// Only tickets whose extension is in this state (`requested`: waiting for a decision).
+    pub extension: Option<crate::ticket::ExtensionState>,
+    /// Only tickets returned twice or more (the shift lead's rulings).
+    pub needs_shift_lead: Option<bool>,
+    /// The order of the list; any but newest-first gives one page without a cursor.
+    pub order: TicketOrder,
+}
+
+/// The orders a list comes in: newest first (paged), or a work queue's order.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum TicketOrder {
+    #[default]
+    Newest,
+    /// The return visit due first (the agents' return-visit queue).
+    VisitDeadline,
+    /// The handling deadline nearest first, then the sign-for deadline (a unit's queue).
+    HandleDeadline,
+    /// Oldest first by last change (rulings and extension requests waiting longest).
+    LongestWaiting,
 }
 
 /// The position after the last ticket of a page (newest first).
@@ -411,6 +442,39 @@ pub fn list(
     }
     if let Some(p) = &f.citizen_phone {
         q = q.filter(tickets::citizen_phone.eq(p.clone()));
+    }
+    if let Some(e) = f.extension {
+        q = q.filter(tickets::extension.eq(e.to_string()));
+    }
+    match f.needs_shift_lead {
+        Some(true) => q = q.filter(tickets::return_count.ge(2)),
+        Some(false) => q = q.filter(tickets::return_count.lt(2)),
+        None => {}
+    }
+    if f.order != TicketOrder::Newest {
+        // A work queue: one page in the queue's order, rows without the deadline last.
+        q = match f.order {
+            TicketOrder::Newest | TicketOrder::LongestWaiting => {
+                q.order((tickets::updated_at.asc(), tickets::id.asc()))
+            }
+            TicketOrder::VisitDeadline => q.order((
+                tickets::visit_deadline.is_null().asc(),
+                tickets::visit_deadline.asc(),
+                tickets::id.asc(),
+            )),
+            TicketOrder::HandleDeadline => q.order((
+                tickets::handle_deadline.is_null().asc(),
+                tickets::handle_deadline.asc(),
+                tickets::sign_deadline.asc(),
+                tickets::id.asc(),
+            )),
+        };
+        let rows: Vec<TicketRow> = q.limit(limit).load(conn)?;
+        let page = rows
+            .into_iter()
+            .map(Ticket::try_from)
+            .collect::<Result<_, _>>()?;
+        return Ok((page, None));
     }
     if let Some(c) = after {
         let at = to_db(c.received_at);

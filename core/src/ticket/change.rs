@@ -59,10 +59,13 @@ pub enum Change {
         note: Option<String>,
     },
     /// `back_to_unit_id` is the unit above that passed the ticket down, which gets it back; None
-    /// means the ticket goes back to the centre for a ruling.
+    /// means the ticket goes back to the centre for a ruling. `to_shift_lead`: the ticket has been
+    /// returned before (ping-pong), so it goes to the centre's shift lead whoever passed it down.
     Returned {
         reason: String,
         back_to_unit_id: Option<UnitId>,
+        #[serde(default)]
+        to_shift_lead: bool,
     },
     /// `redispatch` None sends the ticket back to the unit that returned it.
     Ruled {
@@ -90,8 +93,11 @@ pub enum Change {
         handle_deadline: Option<DateTime<Utc>>,
         return_deadline: Option<DateTime<Utc>>,
     },
+    /// `visit_deadline`: when the return visit is due (None without a calendar for the period).
     Replied {
         reply: String,
+        #[serde(default)]
+        visit_deadline: Option<DateTime<Utc>>,
     },
     ReturnVisited {
         reached: bool,
@@ -105,8 +111,12 @@ pub enum Change {
         reason: String,
         deadlines: Option<Deadlines>,
     },
+    /// `escalated_to`: the unit above the handling unit this supervision reaches (one level
+    /// higher each time, up to the centre's government); the centre is always told.
     Supervised {
         reason: String,
+        #[serde(default)]
+        escalated_to: Option<UnitId>,
     },
     MergedInto {
         target_id: TicketId,
@@ -176,7 +186,7 @@ impl Change {
             | Self::ExtensionDenied { reason }
             | Self::Suspended { reason }
             | Self::RedoOrdered { reason, .. }
-            | Self::Supervised { reason }
+            | Self::Supervised { reason, .. }
             | Self::MergedInto { reason, .. }
             | Self::Withdrawn { reason } => Some(reason),
             Self::Ruled { ruling, .. } => Some(ruling),

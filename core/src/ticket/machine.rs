@@ -31,6 +31,8 @@ pub trait Clock {
     fn extend(&self, deadline: DateTime<Utc>, days: u32) -> Option<DateTime<Utc>>;
     /// The longest extension this type allows, in working days; None when it allows none.
     fn max_extension_days(&self, t: AppealType, u: Urgency) -> Option<u32>;
+    /// When the return visit of a ticket replied at `replied_at` is due.
+    fn visit_deadline(&self, replied_at: DateTime<Utc>) -> Option<DateTime<Utc>>;
 }
 
 /// Why an action was refused.
@@ -59,6 +61,50 @@ pub struct Ctx<'a> {
     pub actor: &'a Actor,
     pub now: DateTime<Utc>,
     pub clock: &'a dyn Clock,
+    /// Where the ticket's units sit in the tree, for decisions that escalate (supervision);
+    /// None when the caller did not resolve them (supervision then reaches the centre only).
+    pub placement: Option<&'a Placement>,
+}
+
+/// The ticket's centre and main unit, resolved to their places in the tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    pub centre: UnitRef,
+    pub main: Option<UnitRef>,
+}
+
+/// The ids in a unit path `/id/id/…/id/`, root first.
+fn path_ids(path: &str) -> Vec<crate::ids::UnitId> {
+    path.split('/')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// The unit the `level`-th supervision (1 for the first) of a ticket escalates to: the handling
+/// unit's parent the first time, one level higher each time after, but never above the
+/// government the centre serves (the top of the centre's area).
+pub fn escalation_target(placement: &Placement, level: i32) -> Option<crate::ids::UnitId> {
+    let main = placement.main.as_ref()?;
+    let ids = path_ids(&main.path);
+    let top = path_ids(jurisdiction(&placement.centre));
+    let ancestors = &ids[..ids.len().saturating_sub(1)];
+    // Inside the centre's area escalation stops at the centre's government; a unit outside it
+    // (a province department, say) escalates to its own parent only.
+    let floor = if ids.starts_with(&top) {
+        top.len().saturating_sub(1)
+    } else {
+        ancestors.len().saturating_sub(1)
+    };
+    let nearest_first: Vec<_> = ancestors[floor.min(ancestors.len())..]
+        .iter()
+        .rev()
+        .copied()
+        .collect();
+    let step = usize::try_from(level.max(1)).unwrap_or(1);
+    nearest_first
+        .get(step.min(nearest_first.len()).checked_sub(1)?)
+        .copied()
 }
 
 /// The unit tree a centre (or any other unit) may route to: a centre serves the area of the
@@ -349,13 +395,16 @@ pub fn decide(t: &Ticket, action: &Action, ctx: &Ctx<'_>) -> Result<Vec<Change>,
                     detail: Some("the return window has closed"),
                 });
             }
+            // Returned before: the ping-pong guard sends it to the centre's shift lead.
+            let to_shift_lead = t.return_count >= 1;
             let back_to_unit_id = match t.chain.as_slice() {
-                [.., above, _current] => Some(*above),
+                [.., above, _current] if !to_shift_lead => Some(*above),
                 _ => None,
             };
             Change::Returned {
                 reason: text(reason),
                 back_to_unit_id,
+                to_shift_lead,
             }
         }
         Action::Rule { ruling, decision } => Change::Ruled {
@@ -422,7 +471,10 @@ pub fn decide(t: &Ticket, action: &Action, ctx: &Ctx<'_>) -> Result<Vec<Change>,
                 return_deadline: shift(t.return_deadline),
             }
         }
-        Action::Reply { reply } => Change::Replied { reply: text(reply) },
+        Action::Reply { reply } => Change::Replied {
+            reply: text(reply),
+            visit_deadline: ctx.clock.visit_deadline(ctx.now),
+        },
         Action::ReturnVisit { reached, note } => Change::ReturnVisited {
             reached: *reached,
             note: opt_text(note),
@@ -451,6 +503,10 @@ pub fn decide(t: &Ticket, action: &Action, ctx: &Ctx<'_>) -> Result<Vec<Change>,
         },
         Action::Supervise { reason } => Change::Supervised {
             reason: text(reason),
+            escalated_to: ctx
+                .placement
+                .filter(|p| p.main.as_ref().map(|m| m.id) == t.main_unit_id)
+                .and_then(|p| escalation_target(p, t.supervision_count + 1)),
         },
         Action::Withdraw { reason } => Change::Withdrawn {
             reason: text(reason),
@@ -554,6 +610,8 @@ pub fn apply(state: Option<Ticket>, e: &Event) -> Result<Ticket, ReplayError> {
                 extension: ExtensionState::None,
                 extension_days: None,
                 supervised: false,
+                supervision_count: 0,
+                escalated_unit_id: None,
                 reply: None,
                 rating: None,
                 rating_comment: None,
@@ -571,6 +629,7 @@ pub fn apply(state: Option<Ticket>, e: &Event) -> Result<Ticket, ReplayError> {
                 sign_deadline: None,
                 handle_deadline: None,
                 return_deadline: None,
+                visit_deadline: None,
                 created_by: e.actor_id,
                 erasure_requested: false,
                 erased_at: None,
@@ -666,10 +725,14 @@ pub fn apply(state: Option<Ticket>, e: &Event) -> Result<Ticket, ReplayError> {
             t.handle_deadline = *handle_deadline;
             t.return_deadline = *return_deadline;
         }
-        Change::Replied { reply } => {
+        Change::Replied {
+            reply,
+            visit_deadline,
+        } => {
             t.status = Status::Replied;
             t.reply = Some(reply.clone());
             t.replied_at = Some(at);
+            t.visit_deadline = *visit_deadline;
         }
         Change::ReturnVisited { .. } => {
             t.status = Status::Visited;
@@ -688,10 +751,17 @@ pub fn apply(state: Option<Ticket>, e: &Event) -> Result<Ticket, ReplayError> {
             t.rating = None;
             t.rating_comment = None;
             t.signed_at = None;
+            t.visit_deadline = None;
             t.dispatched_at = Some(at);
             set_deadlines(&mut t, deadlines);
         }
-        Change::Supervised { .. } => t.supervised = true,
+        Change::Supervised { escalated_to, .. } => {
+            t.supervised = true;
+            t.supervision_count += 1;
+            if escalated_to.is_some() {
+                t.escalated_unit_id = *escalated_to;
+            }
+        }
         Change::MergedInto { target_id, .. } => {
             t.status = Status::Merged;
             t.merged_into = Some(*target_id);

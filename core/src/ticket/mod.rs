@@ -12,8 +12,8 @@ pub mod view;
 pub use action::{Action, ActionKind, NewAppeal, Ruling};
 pub use change::{Assignment, Change, Event, Received};
 pub use machine::{
-    Clock, Ctx, ReplayError, TransitionError, apply, available_actions, decide, decide_merge,
-    precheck, receive, replay,
+    Clock, Ctx, Placement, ReplayError, TransitionError, apply, available_actions, decide,
+    decide_merge, escalation_target, precheck, receive, replay,
 };
 pub use state::{ExtensionState, Rating, Status, Ticket};
 pub use view::TicketView;

@@ -168,6 +168,10 @@ pub struct Ticket {
     pub extension: ExtensionState,
     pub extension_days: Option<i32>,
     pub supervised: bool,
+    /// How many times the ticket was supervised (督办): each time escalates one level higher.
+    pub supervision_count: i32,
+    /// The unit the latest supervision escalated to (the handling unit's parent, or higher).
+    pub escalated_unit_id: Option<UnitId>,
     pub reply: Option<String>,
     pub rating: Option<Rating>,
     pub rating_comment: Option<String>,
@@ -185,6 +189,8 @@ pub struct Ticket {
     pub sign_deadline: Option<DateTime<Utc>>,
     pub handle_deadline: Option<DateTime<Utc>>,
     pub return_deadline: Option<DateTime<Utc>>,
+    /// The return visit (回访) is due by then: the return-visit window after the reply.
+    pub visit_deadline: Option<DateTime<Utc>>,
     pub created_by: Option<UserId>,
     /// The citizen asked for their personal data to be deleted once the ticket ends.
     pub erasure_requested: bool,
@@ -214,5 +220,11 @@ impl Ticket {
             // A suspended ticket's clock is stopped.
             _ => false,
         }
+    }
+
+    /// The ticket was returned twice or more (ping-pong): the shift lead rules on it, and no
+    /// unit that returned it gets it again automatically.
+    pub fn needs_shift_lead(&self) -> bool {
+        self.return_count >= 2
     }
 }

@@ -41,6 +41,10 @@ pub struct TicketView {
     pub extension: ExtensionState,
     pub extension_days: Option<i32>,
     pub supervised: bool,
+    /// How many times the ticket was supervised; each escalated one level higher.
+    pub supervision_count: i32,
+    /// The unit the latest supervision escalated to.
+    pub escalated_unit_id: Option<UnitId>,
     pub reply: Option<String>,
     pub rating: Option<Rating>,
     pub rating_comment: Option<String>,
@@ -48,6 +52,9 @@ pub struct TicketView {
     pub merged_into: Option<TicketId>,
     pub return_count: i32,
     pub redo_count: i32,
+    /// Returned twice or more: the shift lead rules, and no unit that returned it gets it again
+    /// automatically (the ping-pong guard).
+    pub needs_shift_lead: bool,
     pub received_at: DateTime<Utc>,
     pub dispatched_at: Option<DateTime<Utc>>,
     pub signed_at: Option<DateTime<Utc>>,
@@ -58,6 +65,8 @@ pub struct TicketView {
     pub sign_deadline: Option<DateTime<Utc>>,
     pub handle_deadline: Option<DateTime<Utc>>,
     pub return_deadline: Option<DateTime<Utc>>,
+    /// The return visit is due by then (after the reply).
+    pub visit_deadline: Option<DateTime<Utc>>,
     pub overdue: bool,
     /// The colour of the handling clock now (green, yellow, red, overdue), when it runs.
     pub warning: Option<WarningLevel>,
@@ -101,6 +110,8 @@ impl TicketView {
             extension: t.extension,
             extension_days: t.extension_days,
             supervised: t.supervised,
+            supervision_count: t.supervision_count,
+            escalated_unit_id: t.escalated_unit_id,
             reply: t.reply.clone(),
             rating: t.rating,
             rating_comment: t.rating_comment.clone(),
@@ -108,6 +119,7 @@ impl TicketView {
             merged_into: t.merged_into,
             return_count: t.return_count,
             redo_count: t.redo_count,
+            needs_shift_lead: t.needs_shift_lead(),
             received_at: t.received_at,
             dispatched_at: t.dispatched_at,
             signed_at: t.signed_at,
@@ -118,6 +130,7 @@ impl TicketView {
             sign_deadline: t.sign_deadline,
             handle_deadline: t.handle_deadline,
             return_deadline: t.return_deadline,
+            visit_deadline: t.visit_deadline,
             overdue: t.is_overdue(now),
             warning,
             created_by: t.created_by,

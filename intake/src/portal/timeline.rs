@@ -116,7 +116,7 @@ pub fn steps(events: &[Event], names: &Names, own: bool) -> Vec<Step> {
                     names.unit(Some(*to_unit_id))
                 ),
             ),
-            Change::Replied { reply } => Step {
+            Change::Replied { reply, .. } => Step {
                 quote: Some(reply.clone()),
                 ..step("答复", format!("{}答复：", names.unit(e.actor_unit_id)))
             },
@@ -211,6 +211,7 @@ mod tests {
                 Change::Returned {
                     reason: "退单理由：不属本单位".into(),
                     back_to_unit_id: None,
+                    to_shift_lead: false,
                 },
                 Some(a2),
             ),
@@ -225,6 +226,7 @@ mod tests {
             event(
                 Change::Supervised {
                     reason: "督办说明".into(),
+                    escalated_to: None,
                 },
                 Some(centre),
             ),
@@ -240,6 +242,7 @@ mod tests {
             event(
                 Change::Replied {
                     reply: "已修复路灯。".into(),
+                    visit_deadline: None,
                 },
                 Some(street),
             ),

@@ -36,6 +36,9 @@ impl Clock for HoursClock {
     fn max_extension_days(&self, t: AppealType, _: Urgency) -> Option<u32> {
         matches!(t, AppealType::Help | AppealType::Complaint).then_some(10)
     }
+    fn visit_deadline(&self, replied_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        Some(replied_at + Duration::hours(24))
+    }
 }
 
 struct Tree {
@@ -147,11 +150,36 @@ impl Worked {
     }
 
     fn act(&mut self, actor: &Actor, action: Action) -> Result<(), TransitionError> {
+        self.act_placed(actor, action, None)
+    }
+
+    /// Received, dispatched to `unit` by an agent and signed for by its handler.
+    fn signed_at(tree: &Tree, appeal_type: AppealType, unit: &UnitRef) -> Self {
+        let mut w = Self::receive(tree, appeal_type);
+        let dispatch = Action::Dispatch {
+            main: unit.clone(),
+            co: vec![],
+            note: None,
+        };
+        w.act(&staff(Role::Agent, &tree.centre), dispatch).unwrap();
+        w.act(&staff(Role::UnitHandler, unit), Action::Sign)
+            .unwrap();
+        w
+    }
+
+    /// Acts with the ticket's units resolved in the tree (what escalation needs).
+    fn act_placed(
+        &mut self,
+        actor: &Actor,
+        action: Action,
+        placement: Option<&Placement>,
+    ) -> Result<(), TransitionError> {
         self.now += Duration::minutes(30);
         let ctx = Ctx {
             actor,
             now: self.now,
             clock: &HoursClock,
+            placement,
         };
         let changes = decide(&self.ticket, &action, &ctx)?;
         for change in changes {
@@ -664,3 +692,144 @@ fn a_citizens_dissatisfied_rating_orders_redo_at_once() {
 }
 
 mod property;
+
+fn pass_down(to: &UnitRef) -> Action {
+    Action::PassDown {
+        to: to.clone(),
+        note: None,
+    }
+}
+
+#[test]
+fn a_second_return_goes_to_the_shift_lead_even_from_a_passed_down_unit() {
+    let tree = tree();
+    let district = staff(Role::UnitAdmin, &tree.district);
+    let street = staff(Role::UnitHandler, &tree.street);
+    let mut w = Worked::signed_at(&tree, AppealType::Help, &tree.district);
+    w.act(&district, pass_down(&tree.street)).unwrap();
+    let r = |s: &str| Action::Return { reason: reason(s) };
+    w.act(&street, r("不属于本街道")).unwrap();
+    // The first return goes up one level, to the district that passed it down.
+    assert_eq!(w.ticket.status, Status::Handling);
+    assert!(!w.ticket.needs_shift_lead());
+    w.act(&district, pass_down(&tree.street)).unwrap();
+    w.act(&street, r("仍不属于本街道")).unwrap();
+    // The second skips the district: ping-pong goes to the centre's shift lead.
+    assert_eq!(w.ticket.status, Status::Returned);
+    assert_eq!(w.ticket.returned_by(), Some(tree.street.id));
+    assert!(w.ticket.needs_shift_lead());
+    assert!(matches!(
+        w.events.last().map(|e| &e.change),
+        Some(Change::Returned {
+            back_to_unit_id: None,
+            to_shift_lead: true,
+            ..
+        })
+    ));
+    assert_eq!(w.replayed(), w.ticket);
+}
+
+#[test]
+fn supervision_escalates_one_level_higher_each_time_up_to_the_centres_government() {
+    let tree = tree();
+    let city_id = tree
+        .centre
+        .path
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .nth(1)
+        .unwrap();
+    let city: UnitId = city_id.parse().unwrap();
+    let at = |main: &UnitRef, level| {
+        let p = Placement {
+            centre: tree.centre.clone(),
+            main: Some(main.clone()),
+        };
+        escalation_target(&p, level)
+    };
+    assert_eq!(at(&tree.community, 1), Some(tree.street.id));
+    assert_eq!(at(&tree.community, 2), Some(tree.district.id));
+    assert_eq!(at(&tree.community, 3), Some(city));
+    assert_eq!(at(&tree.community, 9), Some(city), "never above the city");
+    assert_eq!(at(&tree.department, 1), Some(city));
+    assert_eq!(at(&tree.district, 2), Some(city));
+    let none = Placement {
+        centre: tree.centre.clone(),
+        main: None,
+    };
+    assert_eq!(escalation_target(&none, 1), None);
+}
+
+#[test]
+fn supervising_records_the_escalation_and_counts_it() {
+    let tree = tree();
+    let dispatcher = staff(Role::Dispatcher, &tree.centre);
+    let street = staff(Role::UnitHandler, &tree.street);
+    let mut w = Worked::signed_at(&tree, AppealType::Complaint, &tree.district);
+    w.act(
+        &staff(Role::UnitHandler, &tree.district),
+        pass_down(&tree.street),
+    )
+    .unwrap();
+    w.act(&street, Action::Sign).unwrap();
+    let placement = Placement {
+        centre: tree.centre.clone(),
+        main: Some(tree.street.clone()),
+    };
+    let supervise = |s: &str| Action::Supervise { reason: reason(s) };
+    let city = escalation_target(&placement, 2).unwrap();
+    for (n, expected) in [(1, tree.district.id), (2, city)] {
+        w.act_placed(&dispatcher, supervise("逾期未办"), Some(&placement))
+            .unwrap();
+        assert!(matches!(
+            w.events.last().map(|e| &e.change),
+            Some(Change::Supervised { escalated_to: Some(u), .. }) if *u == expected
+        ));
+        assert_eq!(w.ticket.supervision_count, n);
+        assert_eq!(w.ticket.escalated_unit_id, Some(expected));
+    }
+    // A placement of another unit than the ticket's (it moved meanwhile) escalates nowhere,
+    // and the last escalation stays on the ticket.
+    let stale = Placement {
+        centre: tree.centre.clone(),
+        main: Some(tree.other_district.clone()),
+    };
+    w.act_placed(&dispatcher, supervise("再次督办"), Some(&stale))
+        .unwrap();
+    assert!(matches!(
+        w.events.last().map(|e| &e.change),
+        Some(Change::Supervised {
+            escalated_to: None,
+            ..
+        })
+    ));
+    assert_eq!(w.ticket.supervision_count, 3);
+    assert_eq!(w.ticket.escalated_unit_id, Some(city));
+    assert_eq!(w.replayed(), w.ticket);
+}
+
+#[test]
+fn a_reply_sets_the_return_visit_deadline_and_redo_clears_it() {
+    let tree = tree();
+    let agent = staff(Role::Agent, &tree.centre);
+    let district = staff(Role::UnitHandler, &tree.district);
+    let mut w = Worked::signed_at(&tree, AppealType::Consult, &tree.district);
+    w.act(
+        &district,
+        Action::Reply {
+            reply: reason("已答复群众"),
+        },
+    )
+    .unwrap();
+    assert_eq!(w.ticket.visit_deadline, Some(w.now + Duration::hours(24)));
+    let redo = |s: &str| Action::Redo { reason: reason(s) };
+    w.act(&agent, redo("答复不清楚")).unwrap_err();
+    let rate = Action::Rate {
+        rating: Rating::Dissatisfied,
+        comment: None,
+    };
+    w.act(&agent, rate).unwrap();
+    w.act(&agent, redo("群众不满意")).unwrap();
+    assert_eq!(w.ticket.visit_deadline, None);
+    assert_eq!(w.replayed(), w.ticket);
+}
