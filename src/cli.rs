@@ -167,6 +167,9 @@ pub enum AdminCommand {
         /// The unit's code (e.g. 990100-12345) or id.
         #[arg(long)]
         unit: String,
+        /// Where notices for this account go.
+        #[arg(long)]
+        email: Option<String>,
         /// Read the password from standard input (required: passwords never go on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
@@ -256,6 +259,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             display_name,
             role,
             unit,
+            email,
             password_stdin,
             data,
         }) => {
@@ -285,6 +289,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 unit_row.id,
                 password,
             )
+            .and_then(|spec| spec.with_email(email.as_deref()))
             .map_err(|e| anyhow::anyhow!("{}: {}", e.field.unwrap_or_default(), e.message))?;
             let user = hotline
                 .db
