@@ -151,6 +151,9 @@ pub enum AdminCommand {
     /// Registered client apps and mini-programs.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// The mail outbox: dead letters, requeueing.
+    #[command(subcommand)]
+    Outbox(crate::mail_admin::OutboxCommand),
     /// API keys of Open311 GeoReport v2 clients (POST /open311/v2/requests).
     #[command(subcommand, name = "open311-key")]
     Open311Key(Open311KeyCommand),
@@ -370,6 +373,12 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             println!("open311 key for {name} created (shown once; only its hash is stored)");
             println!("api_key: {key}");
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin(AdminCommand::Outbox(cmd)) => {
+            let s = settings(cli, cmd.data(), None)?;
+            crate::telemetry::init(s.log_format);
+            let hotline = crate::server::open(&s)?;
+            crate::mail_admin::run(&hotline.db, cmd)
         }
         Command::Rebuild { data, repair } => {
             let s = settings(cli, data, None)?;
