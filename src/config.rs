@@ -75,6 +75,8 @@ pub struct MailSettings {
     /// Address of the staff pages, for links in notices (e.g. `https://12345.example.gov.cn`);
     /// empty: no links.
     pub site_url: String,
+    /// The host name given in EHLO; empty: the address literal.
+    pub hello_name: String,
 }
 
 impl Default for MailSettings {
@@ -92,6 +94,7 @@ impl Default for MailSettings {
             retry_max_seconds: 6 * 3600,
             timeout_seconds: 30,
             site_url: String::new(),
+            hello_name: String::new(),
         }
     }
 }
@@ -228,6 +231,7 @@ impl MailSettings {
             retry_max: chrono::TimeDelta::seconds(self.retry_max_seconds.max(1)),
             timeout: std::time::Duration::from_secs(self.timeout_seconds.max(1)),
             batch: 20,
+            hello_name: Some(self.hello_name.clone()).filter(|n| !n.trim().is_empty()),
         })
     }
 }

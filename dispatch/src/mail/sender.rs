@@ -16,6 +16,7 @@ use hotline_core::{Db, StoreError};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Mailboxes};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use super::outbox::{self, Message};
@@ -42,6 +43,8 @@ pub struct MailConfig {
     pub timeout: Duration,
     /// Messages leased per round.
     pub batch: i64,
+    /// The name this host gives in EHLO; None: its address literal (`[127.0.0.1]`).
+    pub hello_name: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +95,9 @@ impl Sender {
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
         };
         let mut builder = builder.port(cfg.smtp_port).timeout(Some(cfg.timeout));
+        if let Some(name) = cfg.hello_name.as_ref().filter(|n| !n.trim().is_empty()) {
+            builder = builder.hello_name(ClientId::Domain(name.trim().to_owned()));
+        }
         if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
             builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
         }
