@@ -440,3 +440,37 @@ async fn dead_letter(backend: Backend) {
 }
 
 both_backends!(a_dead_letter_is_listed_and_can_be_queued_again, dead_letter);
+
+async fn user_addresses(backend: Backend) {
+    let app = common::spawn_app(backend).await;
+    let admin = app.login("admin").await;
+    let unit = admin.unit("990103").await;
+    let body = |email: &str| {
+        serde_json::json!({"username": "a2boss", "display_name": "A2区管理员", "role": "unit_admin",
+            "unit_id": unit, "password": "a2boss-long-password", "email": email})
+    };
+    let (s, e) = admin.post("/api/v1/users", body("not an address")).await;
+    assert_eq!(s, 422, "{e}");
+    assert_eq!(e["error"]["field"], "email");
+    let (s, u) = admin.post("/api/v1/users", body("boss@a2.example")).await;
+    assert_eq!(s, 201, "{u}");
+    assert_eq!(u["email"], "boss@a2.example");
+    let id = u["id"].as_str().unwrap();
+    let (s, e) = admin
+        .patch(
+            &format!("/api/v1/users/{id}"),
+            serde_json::json!({"email": "x@"}),
+        )
+        .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("email")));
+    let (s, u) = admin
+        .patch(
+            &format!("/api/v1/users/{id}"),
+            serde_json::json!({"email": ""}),
+        )
+        .await;
+    assert_eq!(s, 200, "{u}");
+    assert_eq!(u["email"], Value::Null, "an empty address removes it");
+}
+
+both_backends!(accounts_carry_an_address_for_notices, user_addresses);
