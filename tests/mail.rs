@@ -22,7 +22,7 @@ use hotline_core::ticket::{Action, Ruling, Ticket};
 use hotline_core::workflow::Now;
 use hotline_dispatch::mail::outbox::{self, Message};
 use hotline_dispatch::mail::{MailConfig, Sender};
-use scheduler_support::{A2_ADMIN, FROM, all_mails, desk_on, give_a2_admin_email, node};
+use scheduler_support::{A2_ADMIN, FROM, all_mails, desk_on, node, seeded_node};
 use serde_json::Value;
 use storage_support::{china, dispatch, monday_10, reason};
 
@@ -140,10 +140,7 @@ const CENTRE: &str = "12345-990100@hotline.example";
 const ZJJ: &str = "990100-zjj@hotline.example";
 
 async fn every_notice(backend: Backend) {
-    let db = TestDb::new(backend);
-    common::seed(db.db());
-    give_a2_admin_email(db.db());
-    let n = node(db.db(), monday_10(), true);
+    let (db, n) = seeded_node(backend);
     let desk = desk_on(&n);
     let team = &desk.team;
     let zjj = storage_support::staff(db.db(), "zjj");

@@ -21,7 +21,7 @@ use hotline_dispatch::scheduler::jobs::{self, JobRow};
 use hotline_dispatch::scheduler::{Report, Scheduler};
 use scheduler_support::{
     A2_ADMIN, all_jobs, all_mails, desk_on, dispatched_tickets, give_a2_admin_email, jobs_of,
-    mails_of, node, pending_of, system_supervisions,
+    mails_of, mails_per_ticket, node, pending_of, seeded_node, system_supervisions,
 };
 use storage_support::{china, dispatch, monday_10, reason, stored};
 
@@ -151,10 +151,7 @@ fn kinds(db: &Db, id: hotline_core::ids::TicketId) -> Vec<(String, Option<String
 }
 
 async fn due_work_acts_once(backend: Backend) {
-    let db = TestDb::new(backend);
-    common::seed(db.db());
-    give_a2_admin_email(db.db());
-    let n = node(db.db(), monday_10(), true);
+    let (db, n) = seeded_node(backend);
     let desk = desk_on(&n);
     let team = &desk.team;
     let a2 = common::unit_id(db.db(), "990103");
@@ -322,13 +319,7 @@ async fn three_schedulers(backend: Backend) {
     assert_eq!(reports.iter().map(|r| r.failed).sum::<usize>(), 0);
     assert_eq!(all_jobs(db.db(), Some(jobs::DONE)).len(), 3_000);
     assert!(all_jobs(db.db(), Some(jobs::PENDING)).is_empty());
-    let mails = all_mails(db.db());
-    let mut per_ticket: HashMap<(String, String), usize> = HashMap::new();
-    for m in &mails {
-        *per_ticket
-            .entry((m.ticket_id.clone().unwrap_or_default(), m.kind.clone()))
-            .or_default() += 1;
-    }
+    let per_ticket = mails_per_ticket(db.db());
     let mut conn = db.db().get().unwrap();
     for id in &ids {
         assert_eq!(system_supervisions(db.db(), *id), 1, "ticket {id}");
@@ -338,7 +329,7 @@ async fn three_schedulers(backend: Backend) {
         assert_eq!(count("deadline_warning"), Some(2), "yellow and red");
         assert_eq!(count("overdue"), Some(3), "unit, unit above, centre");
     }
-    assert_eq!(mails.len(), 6_000);
+    assert_eq!(all_mails(db.db()).len(), 6_000);
 }
 
 both_backends!(

@@ -9,13 +9,14 @@ mod common;
 mod scheduler_support;
 mod storage_support;
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use common::{Backend, TestDb, start};
 use hotline_core::Db;
 use hotline_dispatch::scheduler::jobs;
-use scheduler_support::{all_jobs, all_mails, dispatched_tickets, node, system_supervisions};
+use scheduler_support::{
+    all_jobs, dispatched_tickets, mails_per_ticket, node, system_supervisions,
+};
 use storage_support::china;
 
 /// A port nothing listens on: the processes' mail never gets through, and stays queued.
@@ -91,12 +92,7 @@ async fn killed_and_restarted(backend: Backend) {
             .iter()
             .all(|j| j.kind == "digest")
     );
-    let mut per_ticket: HashMap<(String, String), usize> = HashMap::new();
-    for m in all_mails(db.db()) {
-        if let Some(t) = m.ticket_id {
-            *per_ticket.entry((t, m.kind)).or_default() += 1;
-        }
-    }
+    let per_ticket = mails_per_ticket(db.db());
     for id in &ids {
         assert_eq!(system_supervisions(db.db(), *id), 1, "ticket {id}");
         let count = |kind: &str| per_ticket.get(&(id.to_string(), kind.to_owned())).copied();

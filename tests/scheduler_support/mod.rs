@@ -97,6 +97,26 @@ pub fn all_mails(db: &Db) -> Vec<Message> {
     outbox::list(&mut db.get().expect("conn"), None, None, 1_000_000).expect("outbox")
 }
 
+/// Queued messages per (ticket, kind).
+pub fn mails_per_ticket(db: &Db) -> std::collections::HashMap<(String, String), usize> {
+    let mut per_ticket = std::collections::HashMap::new();
+    for m in all_mails(db) {
+        if let Some(t) = m.ticket_id {
+            *per_ticket.entry((t, m.kind)).or_default() += 1;
+        }
+    }
+    per_ticket
+}
+
+/// A seeded database (the A2区 admin with an address) and a node on it with mail.
+pub fn seeded_node(backend: crate::common::Backend) -> (crate::common::TestDb, Node) {
+    let db = crate::common::TestDb::new(backend);
+    crate::common::seed(db.db());
+    give_a2_admin_email(db.db());
+    let n = node(db.db(), crate::storage_support::monday_10(), true);
+    (db, n)
+}
+
 /// How many `supervised` events the system wrote on the ticket.
 pub fn system_supervisions(db: &Db, t: TicketId) -> usize {
     events::all_for_rebuild(&mut db.get().expect("conn"), t)
