@@ -37,6 +37,8 @@ pub struct AccountSpec {
     pub role: Role,
     pub unit_id: UnitId,
     pub password_hash: String,
+    /// Where notices for this account go.
+    pub email: Option<String>,
 }
 
 impl AccountSpec {
@@ -53,7 +55,14 @@ impl AccountSpec {
             role,
             unit_id,
             password_hash: hash_password("password", pw)?,
+            email: None,
         })
+    }
+
+    /// Sets the account's e-mail address (checked; empty means none).
+    pub fn with_email(mut self, email: Option<&str>) -> Result<Self, ApiError> {
+        self.email = crate::routes::catalogue::check_email("email", email)?;
+        Ok(self)
     }
 }
 
@@ -89,6 +98,7 @@ pub fn insert(conn: &mut DbConn, spec: &AccountSpec) -> Result<User, StoreError>
             role: spec.role,
             unit_id: spec.unit_id,
             password_hash: &spec.password_hash,
+            email: spec.email.as_deref(),
         },
         hotline_core::db::now(),
     )

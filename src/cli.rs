@@ -151,6 +151,9 @@ pub enum AdminCommand {
     /// Registered client apps and mini-programs.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// The mail outbox: dead letters, requeueing.
+    #[command(subcommand)]
+    Outbox(crate::mail_admin::OutboxCommand),
     /// API keys of Open311 GeoReport v2 clients (POST /open311/v2/requests).
     #[command(subcommand, name = "open311-key")]
     Open311Key(Open311KeyCommand),
@@ -167,6 +170,9 @@ pub enum AdminCommand {
         /// The unit's code (e.g. 990100-12345) or id.
         #[arg(long)]
         unit: String,
+        /// Where notices for this account go.
+        #[arg(long)]
+        email: Option<String>,
         /// Read the password from standard input (required: passwords never go on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
@@ -256,6 +262,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             display_name,
             role,
             unit,
+            email,
             password_stdin,
             data,
         }) => {
@@ -285,6 +292,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 unit_row.id,
                 password,
             )
+            .and_then(|spec| spec.with_email(email.as_deref()))
             .map_err(|e| anyhow::anyhow!("{}: {}", e.field.unwrap_or_default(), e.message))?;
             let user = hotline
                 .db
@@ -365,6 +373,12 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             println!("open311 key for {name} created (shown once; only its hash is stored)");
             println!("api_key: {key}");
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin(AdminCommand::Outbox(cmd)) => {
+            let s = settings(cli, cmd.data(), None)?;
+            crate::telemetry::init(s.log_format);
+            let hotline = crate::server::open(&s)?;
+            crate::mail_admin::run(&hotline.db, cmd)
         }
         Command::Rebuild { data, repair } => {
             let s = settings(cli, data, None)?;

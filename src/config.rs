@@ -49,10 +49,11 @@ pub struct Settings {
     /// from the `AWS_*` variables), or `file:///dir`.
     pub attachments_url: String,
     pub mail: MailSettings,
+    pub scheduler: SchedulerSettings,
 }
 
-/// Outgoing mail for notices (used by the dispatch notifications).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Outgoing mail for notices. Without `smtp_host` no notice is queued and no sender runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailSettings {
     pub smtp_host: Option<String>,
@@ -60,7 +61,67 @@ pub struct MailSettings {
     pub username: Option<String>,
     pub password: Option<String>,
     pub from: String,
+    /// STARTTLS after connecting (port 587).
     pub starttls: bool,
+    /// TLS from the first byte (port 465).
+    pub tls: bool,
+    /// Tries of a message before it is dead.
+    pub max_attempts: i32,
+    /// Wait after the first failed try, doubled after each further one up to `retry_max_seconds`.
+    pub retry_seconds: i64,
+    pub retry_max_seconds: i64,
+    /// Timeout of each SMTP command.
+    pub timeout_seconds: u64,
+    /// Address of the staff pages, for links in notices (e.g. `https://12345.example.gov.cn`);
+    /// empty: no links.
+    pub site_url: String,
+    /// The host name given in EHLO; empty: the address literal.
+    pub hello_name: String,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            smtp_host: None,
+            smtp_port: 25,
+            username: None,
+            password: None,
+            from: "12345热线 <noreply@hotline.example>".into(),
+            starttls: false,
+            tls: false,
+            max_attempts: 8,
+            retry_seconds: 60,
+            retry_max_seconds: 6 * 3600,
+            timeout_seconds: 30,
+            site_url: String::new(),
+            hello_name: String::new(),
+        }
+    }
+}
+
+/// The durable scheduler (deadline warnings, overdue supervision, return visits, digest).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerSettings {
+    /// Run the scheduler and the mail sender on this node (every node may: work is claimed).
+    pub enabled: bool,
+    /// How often to look for due work and due mail, in milliseconds.
+    pub poll_ms: u64,
+    /// Jobs claimed per transaction.
+    pub batch: i64,
+    /// When the daily digest of overdue tickets goes out, China time (`HH:MM`).
+    pub digest_time: String,
+}
+
+impl Default for SchedulerSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_ms: 1000,
+            batch: 50,
+            digest_time: "08:30".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -90,11 +151,8 @@ impl Default for Settings {
             rate_limit_per_ip: 120,
             rate_limit_per_client: 60_000,
             attachments_url: String::new(),
-            mail: MailSettings {
-                smtp_port: 25,
-                from: "12345热线 <noreply@hotline.example>".into(),
-                ..MailSettings::default()
-            },
+            mail: MailSettings::default(),
+            scheduler: SchedulerSettings::default(),
         }
     }
 }
@@ -149,5 +207,45 @@ impl Settings {
         } else {
             hotline_core::DbUrl::parse(self.database_url.trim())
         }
+    }
+}
+
+impl MailSettings {
+    /// The sender's settings, when mail is configured.
+    pub fn sender(&self) -> Option<hotline_dispatch::MailConfig> {
+        let host = self
+            .smtp_host
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())?;
+        Some(hotline_dispatch::MailConfig {
+            smtp_host: host.to_owned(),
+            smtp_port: self.smtp_port,
+            username: self.username.clone(),
+            password: self.password.clone(),
+            from: self.from.clone(),
+            starttls: self.starttls,
+            tls: self.tls,
+            max_attempts: self.max_attempts.max(1),
+            retry_base: chrono::TimeDelta::seconds(self.retry_seconds.max(1)),
+            retry_max: chrono::TimeDelta::seconds(self.retry_max_seconds.max(1)),
+            timeout: std::time::Duration::from_secs(self.timeout_seconds.max(1)),
+            batch: 20,
+            hello_name: Some(self.hello_name.clone()).filter(|n| !n.trim().is_empty()),
+        })
+    }
+}
+
+impl SchedulerSettings {
+    /// The scheduler's settings; a malformed `digest_time` is refused naming the key.
+    pub fn config(&self) -> anyhow::Result<hotline_dispatch::scheduler::SchedulerConfig> {
+        let digest_at = chrono::NaiveTime::parse_from_str(self.digest_time.trim(), "%H:%M")
+            .map_err(|_| anyhow::anyhow!("scheduler.digest_time: expected HH:MM, e.g. 08:30"))?;
+        Ok(hotline_dispatch::scheduler::SchedulerConfig {
+            batch: self.batch.clamp(1, 1000),
+            poll: std::time::Duration::from_millis(self.poll_ms.max(10)),
+            digest_at,
+            ..hotline_dispatch::scheduler::SchedulerConfig::default()
+        })
     }
 }

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod import;
 pub mod loadgen;
 pub mod login;
+pub mod mail_admin;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;

@@ -9,11 +9,15 @@ use hotline_core::auth::token::TokenKey;
 use hotline_core::bus::EventBus;
 use hotline_core::calendar::WorkCalendar;
 use hotline_core::clock::{TimeKeeper, TimeRules};
+use hotline_core::hooks::Hooks;
 use hotline_core::http::BodyLimit;
 use hotline_core::numbers::NumberAllocator;
 use hotline_core::store;
 use hotline_core::workflow::{Hotline, Now};
 use hotline_core::{ApiError, Db};
+use hotline_dispatch::Notices;
+use hotline_dispatch::mail::Sender;
+use hotline_dispatch::scheduler::Scheduler;
 use hotline_intake::attachments::Storage;
 use hotline_intake::ratelimit::RateLimits;
 use hotline_intake::routes::Intake;
@@ -36,16 +40,52 @@ pub fn open(settings: &Settings) -> anyhow::Result<Hotline> {
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "database migrated");
     }
+    let time = TimeRules::new(TimeKeeper::empty());
+    let hooks = Hooks::new(vec![hotline_dispatch::ticket_hook(
+        time.clone(),
+        notices(settings)?,
+    )]);
     let hotline = Hotline {
         now: Now::system(),
         db,
-        time: TimeRules::new(TimeKeeper::empty()),
+        time,
         numbers: Arc::new(NumberAllocator::new(settings.number_block)),
         bus: EventBus::new(4096),
         token_key: TokenKey::new(&key),
+        hooks,
     };
     reload_rules(&hotline)?;
     Ok(hotline)
+}
+
+/// The notices' renderer when mail is configured (`mail.smtp_host`); None: no notice is queued.
+pub fn notices(settings: &Settings) -> anyhow::Result<Option<Arc<Notices>>> {
+    if settings.mail.sender().is_none() {
+        return Ok(None);
+    }
+    let site = Some(settings.mail.site_url.clone()).filter(|u| !u.trim().is_empty());
+    let notices = Notices::new(&settings.mail.from, site).context("mail templates")?;
+    Ok(Some(Arc::new(notices)))
+}
+
+/// Starts this node's scheduler and, when mail is configured, its mail sender.
+pub fn start_background(
+    settings: &Settings,
+    hotline: &Hotline,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    if !settings.scheduler.enabled {
+        return Ok(Vec::new());
+    }
+    let cfg = settings.scheduler.config()?;
+    let poll = cfg.poll;
+    let scheduler = Scheduler::new(hotline.clone(), notices(settings)?, cfg);
+    let mut tasks = vec![tokio::spawn(scheduler.run())];
+    if let Some(mail) = settings.mail.sender() {
+        let sender = Sender::new(hotline.db.clone(), hotline.now.clone(), mail)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        tasks.push(tokio::spawn(sender.run(poll)));
+    }
+    Ok(tasks)
 }
 
 /// Loads the working-day calendar and the time rules (limits, windows, working hours) from the
@@ -171,6 +211,7 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
     tracing::info!(attachments = ?storage.location(), "attachment storage");
     let janitor = tokio::spawn(purge(hotline.db.clone(), intake.clone()));
     let rules = tokio::spawn(follow_rules(hotline.clone()));
+    let background = start_background(settings, &hotline)?;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -212,6 +253,9 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
     sequencer.abort();
     janitor.abort();
     rules.abort();
+    for task in background {
+        task.abort();
+    }
     // Requests that finished during shutdown may have committed events: number them now.
     if let Err(e) = hotline.bus.sequence_now(&hotline.db).await {
         tracing::warn!(error = %e, "final sequencing failed; the next start will do it");

@@ -412,6 +412,7 @@ fn new_user(
             role: Role::UnitHandler,
             unit_id: unit,
             password_hash: "$argon2id$not-a-real-hash",
+            email: None,
         },
         now,
     )

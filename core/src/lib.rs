@@ -8,6 +8,7 @@ pub mod clock;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod hooks;
 pub mod http;
 pub mod ids;
 pub mod numbers;

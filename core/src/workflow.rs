@@ -10,6 +10,7 @@ use crate::db::{Db, DbConn, StoreError};
 use crate::domain::text::Reason;
 use crate::domain::{Actor, UnitRef};
 use crate::error::{ErrorCode, HasErrorCode};
+use crate::hooks::Hooks;
 use crate::ids::{QueryCode, TicketId, UnitId};
 use crate::numbers::NumberAllocator;
 use crate::scope::Scope;
@@ -94,6 +95,8 @@ pub struct Hotline {
     pub numbers: Arc<NumberAllocator>,
     pub bus: Arc<EventBus>,
     pub token_key: crate::auth::token::TokenKey,
+    /// Called inside every ticket command's transaction (see [`crate::hooks`]).
+    pub hooks: Hooks,
 }
 
 fn event_for(
@@ -129,9 +132,22 @@ pub fn received(
     Ok((t, e))
 }
 
-/// Applies `changes` to `t` and writes the row (checked against the version read) and the events.
+/// The ticket's centre and main unit with their places in the tree.
+fn placement_of(c: &mut DbConn, t: &Ticket) -> Result<ticket::Placement, StoreError> {
+    Ok(ticket::Placement {
+        centre: units::resolve(c, t.centre_id, "centre_id")?,
+        main: t
+            .main_unit_id
+            .map(|u| units::resolve(c, u, "main_unit_id"))
+            .transpose()?,
+    })
+}
+
+/// Applies `changes` to `t` and writes the row (checked against the version read) and the events,
+/// then runs the hooks in the same transaction.
 fn commit(
     conn: &mut DbConn,
+    hooks: &Hooks,
     t: &Ticket,
     changes: Vec<Change>,
     actor: &Actor,
@@ -148,6 +164,7 @@ fn commit(
     for e in &new_events {
         events::append(conn, e)?;
     }
+    hooks.run(conn, Some(t), &next, &new_events)?;
     Ok(next)
 }
 
@@ -188,6 +205,7 @@ impl Hotline {
     {
         let now = self.now.get();
         let number = self.numbers.next(&self.db, now).await?;
+        let hooks = self.hooks.clone();
         let out = self
             .db
             .write(move |c| {
@@ -195,6 +213,7 @@ impl Hotline {
                 let (t, e) = received(&actor, &centre, &appeal, number, now)?;
                 tickets::insert(c, &t)?;
                 events::append(c, &e)?;
+                hooks.run(c, None, &t, std::slice::from_ref(&e))?;
                 also(c, &t)
             })
             .await?;
@@ -242,13 +261,7 @@ impl Hotline {
             .db
             .run(move |c| {
                 let t = tickets::get_visible(c, id, &scope)?;
-                Ok::<_, StoreError>(ticket::Placement {
-                    centre: units::resolve(c, t.centre_id, "centre_id")?,
-                    main: t
-                        .main_unit_id
-                        .map(|u| units::resolve(c, u, "main_unit_id"))
-                        .transpose()?,
-                })
+                placement_of(c, &t)
             })
             .await?)
     }
@@ -276,11 +289,12 @@ impl Hotline {
         let mut attempt = 0;
         let ticket = loop {
             attempt += 1;
-            let (actor, scope, decide, clock) = (
+            let (actor, scope, decide, clock, hooks) = (
                 actor.clone(),
                 scope.clone(),
                 decide.clone(),
                 self.now.clone(),
+                self.hooks.clone(),
             );
             let result = self
                 .db
@@ -294,7 +308,7 @@ impl Hotline {
                         return Err(StoreError::VersionConflict { current: t.version }.into());
                     }
                     let changes = decide(&t, &actor, now)?;
-                    commit(c, &t, changes, &actor, now)
+                    commit(c, &hooks, &t, changes, &actor, now)
                 })
                 .await;
             match result {
@@ -305,6 +319,35 @@ impl Hotline {
         };
         self.bus.wake();
         Ok(ticket)
+    }
+
+    /// Takes `action` inside a transaction the caller holds, on any ticket (no scope): for
+    /// automatic work such as the scheduler, whose own bookkeeping must commit with the action.
+    /// The caller wakes the bus after its transaction commits.
+    pub fn act_within(
+        &self,
+        conn: &mut DbConn,
+        actor: &Actor,
+        id: TicketId,
+        action: &Action,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Ticket, WorkflowError> {
+        tickets::lock(conn, id)?;
+        let t = tickets::get(conn, id)?;
+        let keeper = self.time.snapshot();
+        // The row is locked: the ticket's units cannot move while they are resolved.
+        let placement = match action.kind() {
+            ticket::ActionKind::Supervise => Some(placement_of(conn, &t)?),
+            _ => None,
+        };
+        let ctx = Ctx {
+            actor,
+            now,
+            clock: keeper.as_ref(),
+            placement: placement.as_ref(),
+        };
+        let changes = ticket::decide(&t, action, &ctx)?;
+        commit(conn, &self.hooks, &t, changes, actor, now)
     }
 
     /// Shows a masked value in full, recording who saw it.
@@ -367,6 +410,7 @@ impl Hotline {
         expected_version: Option<i32>,
     ) -> Result<(Ticket, Ticket), WorkflowError> {
         let clock = self.now.clone();
+        let hooks = self.hooks.clone();
         let pair = self
             .db
             .write(move |c| {
@@ -385,8 +429,8 @@ impl Hotline {
                     other => other,
                 })?;
                 let (on_source, on_target) = ticket::decide_merge(&s, &t, &reason, &actor)?;
-                let s = commit(c, &s, vec![on_source], &actor, now)?;
-                let t = commit(c, &t, vec![on_target], &actor, now)?;
+                let s = commit(c, &hooks, &s, vec![on_source], &actor, now)?;
+                let t = commit(c, &hooks, &t, vec![on_target], &actor, now)?;
                 Ok::<_, WorkflowError>((s, t))
             })
             .await?;

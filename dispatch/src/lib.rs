@@ -1,12 +1,25 @@
-//! hotline-dispatch: where a ticket goes. So far the category classifier: appeal text → the
+//! hotline-dispatch: where a ticket goes and when. The category classifier: appeal text → the
 //! first-level category, with a calibrated confidence and the terms that weighed most, trained
 //! on real appeals (`hotline train dispatch`) and evaluated by stratified cross-validation
-//! (`hotline eval dispatch`).
+//! (`hotline eval dispatch`). The durable scheduler (`scheduler`): deadline warnings, overdue
+//! supervision, return-visit reminders and the daily digest, exactly once across nodes. E-mail
+//! notices (`mail`): an outbox written with the event, sent through lettre.
 
 pub mod eval;
 pub mod features;
+pub mod mail;
 pub mod model;
+pub mod scheduler;
 pub mod svm;
 
+pub use mail::{MailConfig, Notices};
 pub use model::{Example, Model, ModelError, Suggestion};
 pub use svm::Settings;
+
+/// The hook that keeps each ticket's due work and notices in its command's transaction.
+pub fn ticket_hook(
+    time: hotline_core::clock::TimeRules,
+    notices: Option<std::sync::Arc<mail::Notices>>,
+) -> std::sync::Arc<dyn hotline_core::hooks::EventHook> {
+    std::sync::Arc::new(scheduler::hook::TicketHook { time, notices })
+}

@@ -138,6 +138,7 @@ fn ensure_accounts(
                             role,
                             unit_id: unit.id,
                             password_hash: hash,
+                            email: None,
                         };
                         hotline
                             .db

@@ -76,6 +76,8 @@ pub struct CreateUser {
     pub unit_id: UnitId,
     /// At least 10 characters.
     pub password: String,
+    /// Where notices for this account go (unit admins get their unit's notices and digest).
+    pub email: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
@@ -89,7 +91,8 @@ pub async fn create(
     let b = body.0;
     check_manage(&caller, b.role, b.unit_id)?;
     let spec = tokio::task::spawn_blocking(move || {
-        AccountSpec::new(&b.username, &b.display_name, b.role, b.unit_id, &b.password)
+        AccountSpec::new(&b.username, &b.display_name, b.role, b.unit_id, &b.password)?
+            .with_email(b.email.as_deref())
     })
     .await
     .map_err(ApiError::internal)??;
@@ -135,6 +138,8 @@ pub struct UpdateUser {
     pub password: Option<String>,
     /// false deactivates the account and ends its sessions.
     pub active: Option<bool>,
+    /// A new address for notices; an empty string removes it.
+    pub email: Option<String>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUser,
@@ -172,6 +177,10 @@ pub async fn update(
         ),
         None => None,
     };
+    let email = match b.email.as_deref() {
+        None => None,
+        Some(e) => Some(crate::routes::catalogue::check_email("email", Some(e))?),
+    };
     let ends_sessions = password_hash.is_some() || b.active == Some(false);
     let changes = UserChanges {
         display_name,
@@ -179,6 +188,7 @@ pub async fn update(
         unit_id: b.unit_id.map(|u| u.to_string()),
         password_hash,
         active: b.active,
+        email,
         ..UserChanges::default()
     };
     let id = current.id;

@@ -198,6 +198,7 @@ pub fn hotline(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Hotline {
         token_key: hotline_core::auth::token::TokenKey::new(
             b"test key of at least thirty-two bytes",
         ),
+        hooks: hotline_core::hooks::Hooks::default(),
     };
     hotline::server::reload_rules(&h).expect("rules");
     h

@@ -24,6 +24,7 @@ pub struct UserRow {
     pub locked_until: Option<chrono::NaiveDateTime>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    pub email: Option<String>,
 }
 
 /// A staff user, without the password hash.
@@ -34,6 +35,8 @@ pub struct User {
     pub display_name: String,
     pub role: Role,
     pub unit_id: UnitId,
+    /// Where notices for this user go (unit admins get the unit's notices and daily digest).
+    pub email: Option<String>,
     pub active: bool,
     #[serde(skip)]
     pub failed_logins: i32,
@@ -51,6 +54,7 @@ impl TryFrom<&UserRow> for User {
             display_name: r.display_name.clone(),
             role: parse_col("users.role", &r.role)?,
             unit_id: parse_col("users.unit_id", &r.unit_id)?,
+            email: r.email.clone(),
             active: r.active,
             failed_logins: r.failed_logins,
             locked_until: r.locked_until.map(from_db),
@@ -65,6 +69,7 @@ pub struct NewUser<'a> {
     pub role: Role,
     pub unit_id: UnitId,
     pub password_hash: &'a str,
+    pub email: Option<&'a str>,
 }
 
 pub fn insert(conn: &mut DbConn, u: &NewUser<'_>, now: DateTime<Utc>) -> Result<User, StoreError> {
@@ -80,6 +85,7 @@ pub fn insert(conn: &mut DbConn, u: &NewUser<'_>, now: DateTime<Utc>) -> Result<
         locked_until: None,
         created_at: to_db(now),
         updated_at: to_db(now),
+        email: u.email.map(str::to_owned),
     };
     diesel::insert_into(users::table)
         .values(&row)
@@ -148,6 +154,8 @@ pub struct UserChanges {
     pub failed_logins: Option<i32>,
     pub locked_until: Option<Option<chrono::NaiveDateTime>>,
     pub updated_at: Option<chrono::NaiveDateTime>,
+    /// `Some(None)` removes the address.
+    pub email: Option<Option<String>>,
 }
 
 pub fn update(
