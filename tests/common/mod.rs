@@ -206,8 +206,12 @@ pub fn hotline(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Hotline {
 
 // ---- the real binary ------------------------------------------------------------------------
 
+/// The binary under test: Cargo's, or `HOTLINE_TEST_BIN` when set (a target directory shared by
+/// several worktrees holds only the last one built at `target/debug/hotline`).
 pub fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_hotline"))
+    std::env::var_os("HOTLINE_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_hotline")))
 }
 
 /// A running `hotline` process on a free port.
