@@ -11,7 +11,8 @@ use unicode_normalization::UnicodeNormalization;
 /// A sparse vector: (feature index, value), indices ascending.
 pub type Sparse = Vec<(u32, f32)>;
 
-fn jieba() -> &'static Jieba {
+/// The shared segmenter (its dictionary loads once).
+pub(crate) fn jieba() -> &'static Jieba {
     static JIEBA: OnceLock<Jieba> = OnceLock::new();
     JIEBA.get_or_init(Jieba::new)
 }
