@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::features::{Sparse, Vocabulary, terms};
+use crate::features::{Sparse, Vocabulary, normalise, terms};
 use crate::prior::{CategoryPath, Prior};
 use crate::svm;
 
@@ -125,11 +125,11 @@ impl Model {
     /// The features of an appeal: TF-IDF of its terms, then the category tree's evidence (one
     /// per class) when the model has it.
     pub(crate) fn vector(&self, title: &str, detail: &str) -> (Sparse, Vec<usize>) {
-        let text = document_text(title, detail);
-        let mut x = self.vocabulary.vector_of_text(&text);
+        let text = normalise(&document_text(title, detail));
+        let mut x = self.vocabulary.vector_of_normalised(&text);
         let mut found = Vec::new();
         if let Some(prior) = &self.prior {
-            found = prior.found(&text);
+            found = prior.found_in_normalised(&text);
             prior.extend(&mut x, &found, self.classes.len(), self.vocabulary.len());
         }
         (x, found)

@@ -5,11 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::features::{Sparse, jieba, normalise};
 use aho_corasick::{AhoCorasick, MatchKind};
 use serde::{Deserialize, Serialize};
-use unicode_normalization::UnicodeNormalization;
-
-use crate::features::{Sparse, jieba};
 
 /// Names that say nothing of the matter.
 const EMPTY_NAMES: [&str; 2] = ["其他", "其他污染"];
@@ -24,10 +22,6 @@ pub struct Prior {
     pub scale: f32,
     #[serde(skip)]
     matcher: Option<AhoCorasick>,
-}
-
-fn normalise(text: &str) -> String {
-    text.nfkc().flat_map(char::to_lowercase).collect()
 }
 
 impl Prior {
@@ -120,11 +114,16 @@ impl Prior {
 
     /// The indices of the words found in `text` (each once, ascending).
     pub fn found(&self, text: &str) -> Vec<usize> {
+        self.found_in_normalised(&normalise(text))
+    }
+
+    /// [`Prior::found`] in a text already [`normalise`]d.
+    pub fn found_in_normalised(&self, text: &str) -> Vec<usize> {
         let Some(m) = &self.matcher else {
             return Vec::new();
         };
         let mut found: Vec<usize> = m
-            .find_overlapping_iter(&normalise(text))
+            .find_overlapping_iter(text)
             .map(|hit| hit.pattern().as_usize())
             .collect();
         found.sort_unstable();

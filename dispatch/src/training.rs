@@ -193,3 +193,100 @@ impl Model {
         Ok(model)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn appeal(title: &str, category: &str) -> Example {
+        Example {
+            title: title.into(),
+            detail: String::new(),
+            category: category.into(),
+        }
+    }
+
+    fn path(a: &str, b: &str, c: &str) -> CategoryPath {
+        CategoryPath {
+            level1: a.into(),
+            level2: b.into(),
+            level3: c.into(),
+        }
+    }
+
+    fn data() -> (Vec<Example>, Vec<CategoryPath>) {
+        let mut examples = Vec::new();
+        for i in 0..6 {
+            examples.push(appeal(&format!("公司拖欠工资{i}个月"), "劳动和社会保障"));
+            examples.push(appeal(&format!("小区路灯等公共设施坏了{i}天"), "城乡建设"));
+        }
+        let tree = vec![
+            path("劳动和社会保障", "劳动保护", "工资福利"),
+            path("劳动和社会保障", "劳动保护", "工伤"),
+            path("城乡建设", "城市建设和市政管理", "城市公共设施"),
+            path("城乡建设", "城市建设和市政管理", "冬季采暖"),
+            path("政法", "治安管理", "其他"),
+        ];
+        (examples, tree)
+    }
+
+    #[test]
+    fn the_tree_is_evidence_and_the_model_survives_json() {
+        let (examples, tree) = data();
+        let m = Model::train(&examples, &tree, &Settings::default()).unwrap();
+        let prior = m.prior.as_ref().expect("the tree's evidence");
+        assert!(prior.words.iter().any(|(w, _)| w == "采暖"));
+        assert_eq!(m.weights[0].len(), m.vocabulary.len() + 2 + 1);
+        // 采暖 is in no appeal (and in one name only, too few for a term): the tree's evidence,
+        // whose weight the appeals naming 公共设施 taught, says 城乡建设, and the explanation
+        // names the word.
+        let s = m.classify("冬季采暖", "");
+        assert_eq!(s.category(), "城乡建设", "{s:?}");
+        assert!(s.terms.iter().any(|(t, _)| t == "采暖"), "{s:?}");
+        let back = Model::from_json(&m.to_json().unwrap()).unwrap();
+        assert_eq!(back.classify("冬季采暖", ""), s);
+        assert_eq!(back.classify("拖欠工资", "").category(), "劳动和社会保障");
+
+        let mut bad = m.clone();
+        if let Some(p) = &mut bad.prior {
+            p.words[0].1 = vec![(9, 1.0)];
+        }
+        assert!(
+            Model::from_json(&bad.to_json().unwrap()).is_err(),
+            "class 9 of 2"
+        );
+        let mut bad = m.clone();
+        bad.prior = None;
+        assert!(
+            Model::from_json(&bad.to_json().unwrap()).is_err(),
+            "weights for evidence features the model lacks"
+        );
+    }
+
+    #[test]
+    fn every_family_classifies() {
+        let (examples, tree) = data();
+        for family in [Family::Svm, Family::Logistic, Family::Both] {
+            let s = Settings {
+                family,
+                ..Settings::default()
+            };
+            let m = Model::train(&examples, &tree, &s).unwrap();
+            let g = m.classify("路灯坏了", "");
+            assert_eq!(g.category(), "城乡建设", "{family:?}: {g:?}");
+            let total: f32 = g.ranked.iter().map(|(_, p)| p).sum();
+            assert!((total - 1.0).abs() < 1e-3, "{family:?}: {g:?}");
+        }
+        let none = Settings {
+            prior_scale: 0.0,
+            taxonomy_weight: 0.0,
+            ..Settings::default()
+        };
+        let m = Model::train(&examples, &tree, &none).unwrap();
+        assert!(m.prior.is_none());
+        assert!(
+            !m.vocabulary.terms.iter().any(|t| t.contains('暖')),
+            "no names"
+        );
+    }
+}
