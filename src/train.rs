@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use hotline_dispatch::eval;
-use hotline_dispatch::model::{TAXONOMY_CSV, read_examples, taxonomy_documents};
-use hotline_dispatch::{Example, Model, Settings};
+use hotline_dispatch::model::{TAXONOMY_CSV, category_tree, read_examples};
+use hotline_dispatch::{Example, Family, Model, Settings};
 
 #[derive(Debug, Subcommand)]
 pub enum TrainCommand {
@@ -46,19 +46,62 @@ pub enum EvalCommand {
     },
 }
 
+/// The training settings; the defaults are those of the shipped model (README, "Dispatch: the
+/// category classifier", for how they were chosen).
 #[derive(Debug, Clone, Args)]
 pub struct SettingsArgs {
     /// The seed of the folds and of the training order.
     #[arg(long, default_value_t = 12345)]
     pub seed: u64,
+    /// The linear model: svm, logistic, or both (their calibrated log-probabilities added).
+    #[arg(long, default_value = "svm", value_parser = parse_family)]
+    pub family: Family,
+    /// The SVM's cost of a margin violation.
+    #[arg(long, default_value_t = Settings::default().c)]
+    pub c: f32,
+    /// The logistic regression's L2 penalty.
+    #[arg(long, default_value_t = Settings::default().lambda)]
+    pub lambda: f32,
+    /// The size of the category tree's evidence features (0: none).
+    #[arg(long, default_value_t = Settings::default().prior_scale)]
+    pub prior_scale: f32,
+    /// The weight of each category-tree name as a training document (0: not used).
+    #[arg(long, default_value_t = Settings::default().taxonomy_weight)]
+    pub taxonomy_weight: f32,
+}
+
+fn parse_family(s: &str) -> Result<Family, String> {
+    match s {
+        "svm" => Ok(Family::Svm),
+        "logistic" => Ok(Family::Logistic),
+        "both" => Ok(Family::Both),
+        _ => Err("one of svm, logistic, both".into()),
+    }
 }
 
 impl SettingsArgs {
-    fn settings(&self) -> Settings {
-        Settings {
-            seed: self.seed,
-            ..Settings::default()
+    fn settings(&self) -> anyhow::Result<Settings> {
+        for (name, v) in [
+            ("--c", self.c),
+            ("--lambda", self.lambda),
+            ("--prior-scale", self.prior_scale),
+            ("--taxonomy-weight", self.taxonomy_weight),
+        ] {
+            anyhow::ensure!(
+                v.is_finite() && v >= 0.0,
+                "{name} must be a number of 0 or more"
+            );
         }
+        anyhow::ensure!(self.c > 0.0, "--c must be more than 0");
+        Ok(Settings {
+            seed: self.seed,
+            family: self.family,
+            c: self.c,
+            lambda: self.lambda,
+            prior_scale: self.prior_scale,
+            taxonomy_weight: self.taxonomy_weight,
+            ..Settings::default()
+        })
     }
 }
 
@@ -84,16 +127,17 @@ pub fn train(cmd: &TrainCommand) -> anyhow::Result<()> {
     let examples = examples(data)?;
     let model = Model::train(
         &examples,
-        &taxonomy_documents(TAXONOMY_CSV)?,
-        &settings.settings(),
+        &category_tree(TAXONOMY_CSV)?,
+        &settings.settings()?,
     )?;
     std::fs::write(out, model.to_json()?)
         .with_context(|| format!("cannot write {}", out.display()))?;
     println!(
-        "trained on {} appeals: {} classes, {} terms, temperature {:.2}; written to {}",
+        "trained on {} appeals: {} classes, {} terms, {} category-tree words, temperature {:.2}; written to {}",
         examples.len(),
         model.classes.len(),
         model.vocabulary.len(),
+        model.prior.as_ref().map_or(0, |p| p.words.len()),
         model.temperature,
         out.display()
     );
@@ -108,16 +152,16 @@ pub fn eval(cmd: &EvalCommand) -> anyhow::Result<()> {
         test,
         settings,
     } = cmd;
-    let taxonomy = taxonomy_documents(TAXONOMY_CSV)?;
+    let taxonomy = category_tree(TAXONOMY_CSV)?;
     let report = match (data, train, test) {
         (Some(data), _, _) => {
-            eval::cross_validate(&examples(data)?, &taxonomy, *folds, &settings.settings())?
+            eval::cross_validate(&examples(data)?, &taxonomy, *folds, &settings.settings()?)?
         }
         (None, Some(train), Some(test)) => eval::train_test(
             &examples(train)?,
             &examples(test)?,
             &taxonomy,
-            &settings.settings(),
+            &settings.settings()?,
         )?,
         _ => anyhow::bail!("give --data FILE, or --train FILE and --test FILE"),
     };

@@ -55,8 +55,8 @@ fn five_fold_cross_validation_on_the_real_appeals() {
         assert_eq!(report.matches(class).count(), 2, "{class} in:\n{report}");
     }
     let f1 = macro_f1(&report);
-    // The README states the figure; this guards against a regression, far above chance (0.14).
-    assert!(f1 >= 0.80, "macro-F1 {f1} in:\n{report}");
+    // The README states the figure; the target is 0.85 (chance is about 0.14).
+    assert!(f1 >= 0.85, "macro-F1 {f1} in:\n{report}");
     // Seeded: the same command gives the same report.
     assert_eq!(
         report,
@@ -100,7 +100,7 @@ fn train_on_one_file_test_on_another_and_ship_the_model() {
         "--test",
         b.to_str().unwrap(),
     ]);
-    assert!(macro_f1(&report) >= 0.75, "{report}");
+    assert!(macro_f1(&report) >= 0.85, "{report}");
 
     // A model trained and written by the command classifies like the shipped one is meant to.
     let out = dir.path().join("model.json");
@@ -135,6 +135,22 @@ fn train_on_one_file_test_on_another_and_ship_the_model() {
             "A3区某路口的红绿灯已经坏了三天，车辆和行人通行很危险。",
         );
         assert_eq!(road.category(), "交通运输", "{road:?}");
+        // Words only the category tree knows (危险化学品污染 is a name under 环境保护; no
+        // appeal says 危险化学品): the tree's evidence recognises the class and names the
+        // word. Without the tree, 化学 reads as a school subject (教育文体).
+        assert!(model.prior.is_some());
+        let chemicals = model.classify(
+            "危险化学品仓库紧挨住宅",
+            "某工业园旁新建的危险化学品仓库离住宅不到百米。",
+        );
+        assert_eq!(chemicals.category(), "环境保护", "{chemicals:?}");
+        assert!(
+            chemicals.terms.iter().any(|(t, _)| t.contains("化学品")),
+            "{chemicals:?}"
+        );
+        let quake = model.classify("新建住宅楼抗震不达标", "某楼盘的抗震防灾设计不符合标准。");
+        assert_eq!(quake.category(), "城乡建设", "{quake:?}");
+        assert!(quake.terms.iter().any(|(t, _)| t == "抗震"), "{quake:?}");
     }
 }
 
@@ -150,5 +166,13 @@ fn bad_files_are_refused_clearly() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("category"), "names the missing column: {err}");
+    let out = Command::new(common::binary())
+        .args(["eval", "dispatch", "--data", "demo/appeals/messages.csv"])
+        .arg("--prior-scale=-1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--prior-scale"), "names the setting: {err}");
     assert!(Model::from_json("{\"classes\": []}").is_err());
 }

@@ -9,7 +9,8 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use crate::model::{Example, Model, ModelError};
-use crate::svm::Settings;
+use crate::prior::CategoryPath;
+use crate::settings::Settings;
 
 /// The fold of each example: each class is shuffled (seeded) and dealt round the folds in turn,
 /// so every fold has about the same share of every class.
@@ -166,7 +167,7 @@ impl fmt::Display for Report {
 /// Stratified k-fold cross-validation: each fold is predicted by a model trained on the others.
 pub fn cross_validate(
     examples: &[Example],
-    taxonomy: &[(String, String)],
+    tree: &[CategoryPath],
     k: usize,
     settings: &Settings,
 ) -> Result<Report, ModelError> {
@@ -177,7 +178,7 @@ pub fn cross_validate(
     let mut report = Report::new();
     for fold in 0..k {
         let (train, test) = split(examples, &folds, fold);
-        let model = Model::train(&train, taxonomy, settings)?;
+        let model = Model::train(&train, tree, settings)?;
         for e in &test {
             report.count(&e.category, model.classify(&e.title, &e.detail).category());
         }
@@ -190,18 +191,30 @@ pub fn cross_validate(
 pub fn train_test(
     train: &[Example],
     test: &[Example],
-    taxonomy: &[(String, String)],
+    tree: &[CategoryPath],
     settings: &Settings,
 ) -> Result<Report, ModelError> {
-    let model = Model::train(train, taxonomy, settings)?;
+    let model = Model::train(train, tree, settings)?;
     Ok(test_model(&model, test))
 }
 
 /// How `model` does on `test`.
 pub fn test_model(model: &Model, test: &[Example]) -> Report {
+    report_of(
+        test,
+        test.iter()
+            .map(|e| model.classify(&e.title, &e.detail).category().to_owned()),
+    )
+}
+
+/// The report of the `predicted` classes of `test`, in order.
+pub fn report_of<S: AsRef<str>>(
+    test: &[Example],
+    predicted: impl IntoIterator<Item = S>,
+) -> Report {
     let mut report = Report::new();
-    for e in test {
-        report.count(&e.category, model.classify(&e.title, &e.detail).category());
+    for (e, p) in test.iter().zip(predicted) {
+        report.count(&e.category, p.as_ref());
     }
     report.sort();
     report

@@ -11,7 +11,8 @@ use unicode_normalization::UnicodeNormalization;
 /// A sparse vector: (feature index, value), indices ascending.
 pub type Sparse = Vec<(u32, f32)>;
 
-fn jieba() -> &'static Jieba {
+/// The shared segmenter (its dictionary loads once).
+pub(crate) fn jieba() -> &'static Jieba {
     static JIEBA: OnceLock<Jieba> = OnceLock::new();
     JIEBA.get_or_init(Jieba::new)
 }
@@ -30,11 +31,20 @@ pub fn terms(text: &str) -> Vec<String> {
     out
 }
 
+/// NFKC-normalised (全角 → half width) and lower-cased.
+pub fn normalise(text: &str) -> String {
+    text.nfkc().flat_map(char::to_lowercase).collect()
+}
+
 /// Calls `f` with each term of [`terms`], without allocating one string per term.
-pub fn for_each_term(text: &str, mut f: impl FnMut(&str)) {
-    let text: String = text.nfkc().flat_map(char::to_lowercase).collect();
+pub fn for_each_term(text: &str, f: impl FnMut(&str)) {
+    for_each_normalised_term(&normalise(text), f);
+}
+
+/// [`for_each_term`] of a text already [`normalise`]d.
+pub fn for_each_normalised_term(text: &str, mut f: impl FnMut(&str)) {
     let mut term = String::with_capacity(32);
-    for w in jieba().cut(&text, true) {
+    for w in jieba().cut(text, true) {
         if w.chars().count() >= 2 && w.chars().all(is_content) {
             term.clear();
             term.push_str("w:");
@@ -126,8 +136,13 @@ impl Vocabulary {
 
     /// [`Vocabulary::vector`] of a text's terms, straight from the text.
     pub fn vector_of_text(&self, text: &str) -> Sparse {
+        self.vector_of_normalised(&normalise(text))
+    }
+
+    /// [`Vocabulary::vector_of_text`] of a text already [`normalise`]d.
+    pub fn vector_of_normalised(&self, text: &str) -> Sparse {
         let mut tf: HashMap<u32, f32> = HashMap::new();
-        for_each_term(text, |t| self.count(t, &mut tf));
+        for_each_normalised_term(text, |t| self.count(t, &mut tf));
         self.weigh(tf)
     }
 

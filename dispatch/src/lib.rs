@@ -1,20 +1,26 @@
 //! hotline-dispatch: where a ticket goes and when. The category classifier: appeal text → the
 //! first-level category, with a calibrated confidence and the terms that weighed most, trained
-//! on real appeals (`hotline train dispatch`) and evaluated by stratified cross-validation
-//! (`hotline eval dispatch`). The durable scheduler (`scheduler`): deadline warnings, overdue
-//! supervision, return-visit reminders and the daily digest, exactly once across nodes. E-mail
-//! notices (`mail`): an outbox written with the event, sent through lettre.
+//! on real appeals and the official category tree (`hotline train dispatch`) and evaluated by
+//! stratified cross-validation (`hotline eval dispatch`). The durable scheduler (`scheduler`):
+//! deadline warnings, overdue supervision, return-visit reminders and the daily digest, exactly
+//! once across nodes. E-mail notices (`mail`): an outbox written with the event, sent through
+//! lettre.
 
 pub mod eval;
 pub mod features;
+pub mod logistic;
 pub mod mail;
 pub mod model;
+pub mod prior;
 pub mod scheduler;
+pub mod settings;
 pub mod svm;
+mod training;
 
 pub use mail::{MailConfig, Notices};
 pub use model::{Example, Model, ModelError, Suggestion};
-pub use svm::Settings;
+pub use prior::CategoryPath;
+pub use settings::{Family, Settings};
 
 /// The hook that keeps each ticket's due work and notices in its command's transaction.
 pub fn ticket_hook(

@@ -8,27 +8,7 @@ use rand::seq::SliceRandom;
 
 use crate::features::Sparse;
 
-/// Training settings.
-#[derive(Debug, Clone, Copy)]
-pub struct Settings {
-    /// The cost of a margin violation (larger: fits the training data more closely).
-    pub c: f32,
-    /// Stop when no projected gradient exceeds this.
-    pub tolerance: f32,
-    pub max_passes: usize,
-    pub seed: u64,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            c: 0.1,
-            tolerance: 0.01,
-            max_passes: 1000,
-            seed: 12345,
-        }
-    }
-}
+pub use crate::settings::Settings;
 
 fn dot(w: &[f32], x: &Sparse) -> f32 {
     x.iter().map(|(i, v)| w[*i as usize] * v).sum::<f32>() + w[w.len() - 1]
