@@ -104,6 +104,19 @@ pub enum ImportCommand {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// The areas of org units, a GeoJSON FeatureCollection: each feature a Polygon or
+    /// MultiPolygon with the unit's code as the property `code`.
+    Areas {
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Roads, estates and landmarks in the org tree's units: name,unit_code,source.
+    Places {
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,6 +257,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 ImportCommand::Org { file, data } => (file, data, "org"),
                 ImportCommand::Categories { file, data } => (file, data, "categories"),
                 ImportCommand::Calendar { file, data } => (file, data, "calendar"),
+                ImportCommand::Areas { file, data } => (file, data, "areas"),
+                ImportCommand::Places { file, data } => (file, data, "places"),
             };
             let s = settings(cli, data, None)?;
             crate::telemetry::init(s.log_format);
@@ -254,6 +269,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 ImportCommand::Org { .. } => import::org::import(&hotline.db, &text)?,
                 ImportCommand::Categories { .. } => import::categories::import(&hotline.db, &text)?,
                 ImportCommand::Calendar { .. } => import::calendar::import(&hotline.db, &text)?,
+                ImportCommand::Areas { .. } => import::areas::import(&hotline.db, &text)?,
+                ImportCommand::Places { .. } => import::places::import(&hotline.db, &text)?,
             };
             Ok(print_report(what, &report))
         }

@@ -48,6 +48,9 @@ pub struct Settings {
     /// `s3://bucket/prefix` for S3 or an S3-compatible service (credentials, region and endpoint
     /// from the `AWS_*` variables), or `file:///dir`.
     pub attachments_url: String,
+    /// Below this confidence (0–1) a dispatch suggestion puts the ticket in the dispatcher's
+    /// manual queue.
+    pub dispatch_threshold: f32,
     pub mail: MailSettings,
     pub scheduler: SchedulerSettings,
 }
@@ -124,6 +127,10 @@ impl Default for SchedulerSettings {
     }
 }
 
+/// The default confidence below which a ticket waits for a dispatcher (see the README's dispatch
+/// section for how it was chosen).
+pub const DEFAULT_DISPATCH_THRESHOLD: f32 = 0.6;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -153,6 +160,7 @@ impl Default for Settings {
             attachments_url: String::new(),
             mail: MailSettings::default(),
             scheduler: SchedulerSettings::default(),
+            dispatch_threshold: DEFAULT_DISPATCH_THRESHOLD,
         }
     }
 }

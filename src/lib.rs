@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod dispatching;
 pub mod import;
 pub mod loadgen;
 pub mod login;

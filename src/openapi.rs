@@ -4,7 +4,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{actions, auth, catalogue, events, ops, queues, tickets, time_rules, users};
+use crate::routes::{
+    actions, auth, catalogue, dispatch, events, ops, queues, tickets, time_rules, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +25,8 @@ use crate::routes::{actions, auth, catalogue, events, ops, queues, tickets, time
         catalogue::list_units, catalogue::get_unit, catalogue::create_unit, catalogue::update_unit,
         catalogue::list_categories, catalogue::create_category, catalogue::update_category,
         users::list, users::create, users::get, users::update,
+        dispatch::list_rules, dispatch::get_rule, dispatch::create_rule, dispatch::update_rule,
+        dispatch::delete_rule, dispatch::rule_audit, dispatch::suggest,
         ops::healthz, ops::readyz, ops::metrics,
         hotline_intake::routes::appeals::create,
         // TMP hotline_intake::routes::attachments::list, hotline_intake::routes::attachments::download,
@@ -39,6 +43,7 @@ use crate::routes::{actions, auth, catalogue, events, ops, queues, tickets, time
         (name = "org", description = "The five-level org tree"),
         (name = "catalogue", description = "Appeal categories"),
         (name = "users", description = "Staff accounts"),
+        (name = "dispatch", description = "Routing rules and dispatch suggestions"),
         (name = "auth", description = "Sessions and tokens"),
         (name = "ops", description = "Health, readiness, metrics"),
         (name = "time", description = "Time limits, windows and working hours"),

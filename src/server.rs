@@ -212,6 +212,13 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
     let janitor = tokio::spawn(purge(hotline.db.clone(), intake.clone()));
     let rules = tokio::spawn(follow_rules(hotline.clone()));
     let background = start_background(settings, &hotline)?;
+    let dispatching = web::Data::new(crate::dispatching::Dispatching::new(
+        settings.dispatch_threshold,
+    )?);
+    let sweeper = tokio::spawn(crate::dispatching::run_sweeper(
+        hotline.clone(),
+        dispatching.clone(),
+    ));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -220,6 +227,7 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
             .app_data(token.clone())
             .app_data(intake.clone())
             .app_data(storage.clone())
+            .app_data(dispatching.clone())
             .app_data(web::Data::new(policy))
             .app_data(limit)
             .app_data(web::PayloadConfig::new(limit.0))
@@ -256,6 +264,7 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
     for task in background {
         task.abort();
     }
+    sweeper.abort();
     // Requests that finished during shutdown may have committed events: number them now.
     if let Err(e) = hotline.bus.sequence_now(&hotline.db).await {
         tracing::warn!(error = %e, "final sequencing failed; the next start will do it");

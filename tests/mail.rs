@@ -286,7 +286,10 @@ async fn every_notice(backend: Backend) {
     let m = find(&got, &prefix, A2);
     has(m, "你单位承办的工单已被督办（第2次）");
     has(m, "督办说明：群众多次来电反映，请加快办理");
-    has(find(&got, &prefix, CITY), "“A2区”承办的工单已被督办（第2次）并报你单位");
+    has(
+        find(&got, &prefix, CITY),
+        "“A2区”承办的工单已被督办（第2次）并报你单位",
+    );
     let m = find(
         &got,
         &format!("【12345热线】回访到期提醒：工单 {}", number(&a)),

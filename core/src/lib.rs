@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod http;
 pub mod ids;
 pub mod numbers;
+pub mod places;
 pub mod scope;
 pub mod store;
 pub mod ticket;

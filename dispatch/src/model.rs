@@ -229,3 +229,16 @@ impl Model {
         Ok(m)
     }
 }
+
+/// The model trained on the shared real appeals, shipped inside the binary.
+pub const SHIPPED_MODEL: &str = include_str!("../model/category.json");
+
+/// The shipped model, parsed once per process.
+pub fn shipped() -> Result<std::sync::Arc<Model>, ModelError> {
+    static MODEL: std::sync::OnceLock<std::sync::Arc<Model>> = std::sync::OnceLock::new();
+    if let Some(m) = MODEL.get() {
+        return Ok(m.clone());
+    }
+    let m = std::sync::Arc::new(Model::from_json(SHIPPED_MODEL)?);
+    Ok(MODEL.get_or_init(|| m).clone())
+}

@@ -24,6 +24,8 @@ pub const CALENDAR_CSV: &str = include_str!("../../demo/calendar/cn-2026.csv");
 pub const MESSAGES_CSV: &str = include_str!("../../demo/appeals/messages.csv");
 pub const REPLIES_CSV: &str = include_str!("../../demo/appeals/replies.csv");
 pub const HOT_CSV: &str = include_str!("../../demo/appeals/hot_messages.csv");
+pub const PLACES_CSV: &str = include_str!("../../demo/places.csv");
+pub const AREAS_GEOJSON: &str = include_str!("../../demo/areas.geojson");
 
 /// The logins the demo prints: (username, role, unit code, display name).
 pub const STAFF: &[(&str, Role, &str, &str)] = &[
@@ -193,6 +195,14 @@ pub async fn seed(hotline: &Hotline, data_dir: &Path) -> anyhow::Result<Vec<Demo
             &import::categories::import(&h.db, TAXONOMY_CSV)?,
         )?;
         check("calendar", &import::calendar::import(&h.db, CALENDAR_CSV)?)?;
+        check("places", &import::places::import(&h.db, PLACES_CSV)?)?;
+        check("areas", &import::areas::import(&h.db, AREAS_GEOJSON)?)?;
+        let rules = h.db.write_blocking(|c| {
+            hotline_dispatch::routing::defaults::install(c, hotline_core::db::now())
+        })?;
+        if rules > 0 {
+            tracing::info!(rules, "default dispatch rules installed");
+        }
         crate::server::reload_rules(&h)?;
         let plan = plan::build(&h)?;
         let (logins, members) = ensure_accounts(&h, &dir, &plan.handler_units())?;

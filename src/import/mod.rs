@@ -2,9 +2,11 @@
 //! line and field and nothing is written unless the whole file is valid. Re-importing a file
 //! updates what exists and never duplicates.
 
+pub mod areas;
 pub mod calendar;
 pub mod categories;
 pub mod org;
+pub mod places;
 
 use std::fmt;
 
@@ -19,6 +21,10 @@ pub struct LineError {
 
 impl fmt::Display for LineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Line 0: a file that has no lines (GeoJSON), whose field is a path in the document.
+        if self.line == 0 {
+            return write!(f, "field `{}`: {}", self.field, self.message);
+        }
         write!(
             f,
             "line {}, field `{}`: {}",

@@ -206,6 +206,7 @@ fn typed(f: &FormFields) -> HashMap<String, serde_json::Value> {
 pub async fn submit(
     hotline: web::Data<Hotline>,
     pages: web::Data<Pages>,
+    dispatching: web::Data<crate::dispatching::Dispatching>,
     form: CsrfForm,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
@@ -235,6 +236,7 @@ pub async fn submit(
             detail::render(
                 &hotline,
                 &pages,
+                &dispatching,
                 caller,
                 id,
                 Notice::default(),

@@ -17,6 +17,7 @@ use serde::Serialize;
 use super::list::running_deadline;
 use super::lookup::{self, Units};
 use super::{OrPage, Pages, options};
+use crate::dispatching::Dispatching;
 use crate::routes::tickets;
 
 /// What went wrong with a submitted action, shown on the re-rendered page.
@@ -248,6 +249,7 @@ pub async fn page(
     req: HttpRequest,
     hotline: web::Data<Hotline>,
     pages: web::Data<Pages>,
+    dispatching: web::Data<Dispatching>,
     caller: PageCaller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
@@ -258,13 +260,14 @@ pub async fn page(
         done: q.one("done").and_then(|d| d.parse().ok()),
         revealed: None,
     };
-    render(&hotline, &pages, &caller, id, notice, None).await
+    render(&hotline, &pages, &dispatching, &caller, id, notice, None).await
 }
 
 /// Renders the ticket page; with `feedback`, in the status of the failure it reports.
 pub async fn render(
     hotline: &Hotline,
     pages: &Pages,
+    dispatching: &web::Data<Dispatching>,
     caller: &Caller,
     id: TicketId,
     notice: Notice,
@@ -295,6 +298,13 @@ pub async fn render(
     let repeats = tickets::repeat_candidates(hotline, caller, id)
         .await
         .or_page(caller)?;
+    let panel = super::suggest::panel(hotline, dispatching, caller, &t, &actions)
+        .await
+        .or_page(caller)?;
+    let manual_dispatch = !tickets::in_manual_queue(hotline, std::slice::from_ref(&t))
+        .await
+        .or_page(caller)?
+        .is_empty();
     let category = lookup::category_name(hotline, t.category_id)
         .await
         .or_page(caller)?;
@@ -319,6 +329,8 @@ pub async fn render(
             below,
             ratings => options::<Rating>(Rating::label_zh),
             repeats,
+            panel,
+            manual_dispatch,
             feedback,
             created => notice.created,
             done => notice.done,

@@ -34,6 +34,8 @@ pub struct Row {
     pub deadline: Option<DateTime<Utc>>,
     pub warning: Option<String>,
     pub supervised: bool,
+    /// In the dispatcher's manual queue.
+    pub manual: bool,
 }
 
 /// The deadline the ticket's clock runs towards now, as `warning_of` measures it.
@@ -45,7 +47,13 @@ pub fn running_deadline(t: &Ticket) -> Option<DateTime<Utc>> {
     }
 }
 
-pub(super) fn row(hotline: &Hotline, units: &Units, t: &Ticket, now: DateTime<Utc>) -> Row {
+pub(super) fn row(
+    hotline: &Hotline,
+    units: &Units,
+    t: &Ticket,
+    now: DateTime<Utc>,
+    manual: bool,
+) -> Row {
     Row {
         id: t.id.to_string(),
         number: t.number.as_str().to_owned(),
@@ -58,6 +66,7 @@ pub(super) fn row(hotline: &Hotline, units: &Units, t: &Ticket, now: DateTime<Ut
         deadline: running_deadline(t),
         warning: tickets::warning_of(hotline, t, now).map(|w| w.to_string()),
         supervised: t.supervised,
+        manual,
     }
 }
 
@@ -109,9 +118,12 @@ pub async fn page(
     };
     let units = Units::load(&hotline).await.or_page(&caller)?;
     let now = hotline_core::db::now();
+    let manual = tickets::in_manual_queue(&hotline, &items)
+        .await
+        .or_page(&caller)?;
     let rows: Vec<Row> = items
         .iter()
-        .map(|t| row(&hotline, &units, t, now))
+        .map(|t| row(&hotline, &units, t, now, manual.contains(&t.id)))
         .collect();
     let filters: HashMap<&str, &str> = fields
         .pairs()

@@ -85,6 +85,17 @@ impl Units {
         self.grouped(|u| u.path.starts_with(&area))
     }
 
+    /// The areas a routing rule may name: local governments below the province in the
+    /// caller's jurisdiction.
+    pub fn governments(&self, from: &UnitRef) -> Vec<ChoiceGroup> {
+        let area = jurisdiction(from).to_owned();
+        self.grouped(|u| {
+            u.kind == UnitKind::Government
+                && u.level != Level::Province
+                && u.path.starts_with(&area)
+        })
+    }
+
     /// Where a unit may pass a ticket down: units strictly below it.
     pub fn below(&self, from: &UnitRef) -> Vec<ChoiceGroup> {
         self.grouped(|u| u.is_below(from))

@@ -13,6 +13,8 @@ mod lookup;
 mod queues;
 mod register;
 mod reveal;
+mod rules;
+mod suggest;
 mod time_rules;
 
 use actix_web::http::StatusCode;
@@ -46,6 +48,16 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("queues.html", include_str!("templates/queues.html")),
     ("time_rules.html", include_str!("templates/time_rules.html")),
+    (
+        "ticket_suggest.html",
+        include_str!("templates/ticket_suggest.html"),
+    ),
+    (
+        "rule_fields.html",
+        include_str!("templates/rule_fields.html"),
+    ),
+    ("rules.html", include_str!("templates/rules.html")),
+    ("rule.html", include_str!("templates/rule.html")),
 ];
 
 impl Pages {
@@ -87,6 +99,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(register::form))
                 .route(web::post().to(register::submit)),
         )
+        .configure(rules::configure)
         .route("/tickets/{id}", web::get().to(detail::page))
         .route("/tickets/{id}/act/{action}", web::post().to(act::submit))
         .route(

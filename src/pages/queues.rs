@@ -13,6 +13,7 @@ use super::list::{Row, row};
 use super::lookup::Units;
 use super::{OrPage, Pages};
 use crate::routes::queues::{self, QueueKind};
+use crate::routes::tickets;
 
 /// One line of a queue: the list's row plus what the queue is about.
 #[derive(Debug, Serialize)]
@@ -43,6 +44,13 @@ pub async fn page(
         .or_page(&caller)?;
     let units = Units::load(&hotline).await.or_page(&caller)?;
     let now = hotline.now.get();
+    let all: Vec<_> = lists
+        .iter()
+        .flat_map(|(_, items)| items.iter().cloned())
+        .collect();
+    let manual = tickets::in_manual_queue(&hotline, &all)
+        .await
+        .or_page(&caller)?;
     let sections: Vec<Section> = lists
         .into_iter()
         .map(|(kind, items)| Section {
@@ -51,7 +59,7 @@ pub async fn page(
             rows: items
                 .iter()
                 .map(|t| QueueRow {
-                    row: row(&hotline, &units, t, now),
+                    row: row(&hotline, &units, t, now, manual.contains(&t.id)),
                     visit_deadline: t.visit_deadline,
                     needs_shift_lead: t.needs_shift_lead(),
                     extension_days: t.extension_days,

@@ -18,6 +18,7 @@ use crate::routes::tickets::ticket_id;
 pub async fn submit(
     hotline: web::Data<Hotline>,
     pages: web::Data<Pages>,
+    dispatching: web::Data<crate::dispatching::Dispatching>,
     form: CsrfForm,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
@@ -37,7 +38,7 @@ pub async fn submit(
         revealed: Some(Revealed { field, value }),
         ..Notice::default()
     };
-    let mut res = detail::render(&hotline, &pages, caller, id, notice, None).await?;
+    let mut res = detail::render(&hotline, &pages, &dispatching, caller, id, notice, None).await?;
     res.headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)

@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod auth;
 pub mod catalogue;
+pub mod dispatch;
 pub mod events;
 pub mod ops;
 pub mod queues;
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(actions::configure)
             .configure(events::configure)
             .configure(catalogue::configure)
+            .configure(dispatch::configure)
             .configure(users::configure),
     )
     .configure(ops::configure);

@@ -21,6 +21,7 @@ use hotline_core::workflow::Hotline;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use hotline_dispatch::routing::marks;
 use hotline_intake::appeal::{AppealInput, check_category, validate};
 use hotline_intake::repeats::{self, CandidateRow};
 use hotline_intake::routes::appeals::respond;
@@ -228,6 +229,9 @@ pub struct ListQuery {
     pub extension: Option<ExtensionState>,
     /// Returned twice or more: the tickets the shift lead rules on (ping-pong guard).
     pub needs_shift_lead: Option<bool>,
+    /// Only tickets in the dispatcher's manual queue: awaiting dispatch, with a suggestion below
+    /// the confidence threshold.
+    pub manual_dispatch: Option<bool>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1–200, default 50.
@@ -240,6 +244,8 @@ pub struct TicketPage {
     pub items: Vec<TicketView>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
+    /// The tickets of this page in the dispatcher's manual queue (see `manual_dispatch`).
+    pub manual_dispatch: Vec<TicketId>,
 }
 
 fn parse_bound(field: &str, s: &str, end_of_day: bool) -> Result<DateTime<Utc>, ApiError> {
@@ -343,6 +349,7 @@ impl ListQuery {
             extension: self.extension,
             needs_shift_lead: self.needs_shift_lead,
             order: TicketOrder::Newest,
+            ids: None,
         })
     }
 }
@@ -364,7 +371,14 @@ pub async fn query(
     } else {
         Vec::new()
     };
-    let filter = q.filter(&all_categories)?;
+    let mut filter = q.filter(&all_categories)?;
+    if q.manual_dispatch == Some(true) {
+        let queue = hotline
+            .db
+            .run(hotline_dispatch::routing::marks::manual_queue)
+            .await?;
+        filter.ids = Some(queue);
+    }
     let scope = caller.scope.clone();
     let (items, next) = hotline
         .db
@@ -394,10 +408,39 @@ pub async fn list(
     q: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (items, next_cursor) = query(&hotline, &caller, &q).await?;
+    let manual_dispatch = in_manual_queue(&hotline, &items).await?;
     Ok(HttpResponse::Ok().json(TicketPage {
         items: items.iter().map(|t| view(&hotline, &caller, t)).collect(),
         next_cursor,
+        manual_dispatch,
     }))
+}
+
+/// Those of `items` in the dispatcher's manual queue: awaiting dispatch, and marked manual at
+/// their current version.
+pub async fn in_manual_queue(
+    hotline: &Hotline,
+    items: &[Ticket],
+) -> Result<Vec<TicketId>, ApiError> {
+    let current: Vec<(TicketId, i32)> = items
+        .iter()
+        .filter(|t| marks::AWAITING.contains(&t.status))
+        .map(|t| (t.id, t.version))
+        .collect();
+    if current.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<TicketId> = current.iter().map(|(id, _)| *id).collect();
+    let found = hotline.db.run(move |c| marks::for_tickets(c, &ids)).await?;
+    Ok(current
+        .into_iter()
+        .filter(|(id, v)| {
+            found
+                .get(id)
+                .is_some_and(|m| m.manual && m.ticket_version == *v)
+        })
+        .map(|(id, _)| id)
+        .collect())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -410,6 +453,8 @@ pub struct TicketDetail {
     /// Open tickets this one may repeat, and later tickets that may repeat it (重复诉求), best
     /// score first; only those the caller may see. Merge with `POST /tickets/{id}/merge`.
     pub repeat_candidates: Vec<CandidateRow>,
+    /// In the dispatcher's manual queue (awaiting dispatch, suggestion below the threshold).
+    pub manual_dispatch: bool,
 }
 
 /// Reads a ticket the caller may see, with its history.
@@ -457,11 +502,15 @@ pub async fn get(
     let id = ticket_id(&path)?;
     let (t, history) = load(&hotline, &caller, id).await?;
     let repeat_candidates = repeat_candidates(&hotline, &caller, id).await?;
+    let manual_dispatch = !in_manual_queue(&hotline, std::slice::from_ref(&t))
+        .await?
+        .is_empty();
     Ok(HttpResponse::Ok().json(TicketDetail {
         ticket: view(&hotline, &caller, &t),
         events: history.iter().map(events::StoredEvent::view).collect(),
         actions: actions_for(&caller, &t),
         repeat_candidates,
+        manual_dispatch,
     }))
 }
 

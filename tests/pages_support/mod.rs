@@ -75,6 +75,15 @@ impl Browser {
         .await
     }
 
+    /// The response itself, for its headers.
+    pub async fn response(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
+    }
+
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         let res = self
             .http

@@ -25,6 +25,12 @@ pub enum Permission {
     ManageUsers,
     /// Edit the time limits, windows and working hours.
     ManageTimeRules,
+    /// Read the routing rules and their audit trail.
+    ReadRoutingRules,
+    /// Create, change and delete routing rules (dispatchers: rules that route within their scope).
+    ManageRoutingRules,
+    /// Ask where a ticket or an appeal should go (the dispatch suggestion).
+    SuggestDispatch,
 }
 
 pub fn role_permits(role: Role, p: Permission) -> bool {
@@ -39,5 +45,8 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
         P::ReadUsers => matches!(role, R::Admin | R::UnitAdmin | R::Dispatcher | R::Leader),
         P::ManageUsers => matches!(role, R::Admin | R::UnitAdmin),
         P::ManageTimeRules => role == R::Admin,
+        P::ReadRoutingRules => matches!(role, R::Admin | R::Dispatcher | R::Agent | R::Leader),
+        P::ManageRoutingRules => matches!(role, R::Admin | R::Dispatcher),
+        P::SuggestDispatch => matches!(role, R::Agent | R::Dispatcher),
     }
 }

@@ -136,6 +136,8 @@ pub struct PageUser {
     pub can_register: bool,
     /// Edits the time limits and working hours: administrators.
     pub can_manage_time_rules: bool,
+    /// Reads the routing rules (the 派单规则 pages).
+    pub can_read_rules: bool,
 }
 
 impl PageUser {
@@ -151,6 +153,7 @@ impl PageUser {
             can_register: role_permits(role, Permission::CreateTickets)
                 && c.unit.kind == UnitKind::Centre,
             can_manage_time_rules: role_permits(role, Permission::ManageTimeRules),
+            can_read_rules: role_permits(role, Permission::ReadRoutingRules),
         }
     }
 }

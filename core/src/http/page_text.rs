@@ -113,6 +113,14 @@ pub fn field_label(field: &str) -> &str {
         "username" => "用户名",
         "password" => "密码",
         "latitude" | "longitude" => "坐标",
+        "kind" => "规则类型",
+        "area_unit_id" => "属地",
+        "keywords" => "关键词",
+        "target" => "派往",
+        "priority" => "优先级",
+        "position" => "顺序",
+        "active" => "启用",
+        "ticket_id" => "工单",
         other => other,
     }
 }
@@ -205,6 +213,37 @@ const PHRASES: &[(&str, &str)] = &[
     (
         "page forms are for browsers",
         "请在浏览器中登录后通过页面提交",
+    ),
+    // Routing rules (dispatch).
+    ("a category rule needs a category", "按分类的规则须选择分类"),
+    ("an area rule needs an area", "按属地的规则须选择属地"),
+    (
+        "only category rules have a category",
+        "只有按分类的规则可以选择分类",
+    ),
+    ("a keyword rule needs", "按关键词的规则须填写1至20个关键词"),
+    (
+        "only keyword rules have keywords",
+        "只有按关键词的规则可以填写关键词",
+    ),
+    ("at most 20 words", "关键词最多20个"),
+    ("1 to 20 characters", "每个关键词1至20个字"),
+    ("listed twice", "不能重复填写"),
+    ("the unit to send to", "须选择派往的单位"),
+    ("a district target sends", "派往属地区县时不能另选单位"),
+    ("0 to 100000", "须为0至100000"),
+    ("0 to 1000", "须为0至1000"),
+    ("at most 200 characters", "不能超过200个字"),
+    ("outside the units you may route to", "不在您可派单的范围内"),
+    ("the rule routes outside", "该规则派往您派单范围以外的单位"),
+    (
+        "an area is a local government",
+        "属地须为市、区县、镇街或村居",
+    ),
+    ("a 12345 centre handles no tickets", "12345中心不承办工单"),
+    (
+        "give a ticket_id or",
+        "请给出工单，或给出诉求文字，二者选一",
     ),
 ];
 

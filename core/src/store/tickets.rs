@@ -341,6 +341,8 @@ pub struct TicketFilter {
     pub needs_shift_lead: Option<bool>,
     /// The order of the list; any but newest-first gives one page without a cursor.
     pub order: TicketOrder,
+    /// Only these tickets (a set another module chose, e.g. the dispatcher's manual queue).
+    pub ids: Option<Vec<TicketId>>,
 }
 
 /// The orders a list comes in: newest first (paged), or a work queue's order.
@@ -442,6 +444,9 @@ pub fn list(
     }
     if let Some(p) = &f.citizen_phone {
         q = q.filter(tickets::citizen_phone.eq(p.clone()));
+    }
+    if let Some(ids) = &f.ids {
+        q = q.filter(tickets::id.eq_any(ids.iter().map(ToString::to_string).collect::<Vec<_>>()));
     }
     if let Some(e) = f.extension {
         q = q.filter(tickets::extension.eq(e.to_string()));

@@ -714,13 +714,13 @@ mod tests {
         for r in reader.records().flatten() {
             if r.get(3) == Some("government") {
                 let parent = r.get(4).filter(|p| !p.is_empty()).map(str::to_owned);
-                rows.push((
-                    r.get(0).unwrap_or_default().to_owned(),
-                    r.get(0).unwrap_or_default().to_owned(),
-                    r.get(1).unwrap_or_default().to_owned(),
-                    r.get(2).unwrap_or_default().to_owned(),
-                    parent,
-                ));
+                rows.push(places::PlaceRow {
+                    id: r.get(0).unwrap_or_default().to_owned(),
+                    code: r.get(0).unwrap_or_default().to_owned(),
+                    name: r.get(1).unwrap_or_default().to_owned(),
+                    level: r.get(2).unwrap_or_default().to_owned(),
+                    parent_id: parent,
+                });
             }
         }
         Gazetteer::build(&rows)
