@@ -408,6 +408,23 @@ async fn suggestions_guard_and_manual_queue(backend: Backend) {
         }
     };
     eventually("the sweep puts the ticket in the manual queue", in_queue).await;
+    // The dispatcher's work queues show it under 待人工派单.
+    let (_, q) = dispatcher.get("/api/v1/queues").await;
+    let manual = q["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["kind"] == "manual_dispatch")
+        .expect("the dispatcher has a manual-dispatch queue");
+    assert_eq!(manual["label"], "待人工派单");
+    assert!(
+        manual["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == id.as_str()),
+        "{manual}"
+    );
     let (_, page) = dispatcher
         .get("/api/v1/tickets?manual_dispatch=true&limit=200")
         .await;
@@ -454,7 +471,9 @@ async fn suggestions_guard_and_manual_queue(backend: Backend) {
         )
         .await;
     assert_eq!(t["status"], "returned");
-    let (_, r) = dispatcher.post(suggest, json!({"ticket_id": id})).await;
+    // Asked while the sweep suggests for the same ticket: both store their mark.
+    let (s, r) = dispatcher.post(suggest, json!({"ticket_id": id})).await;
+    assert_eq!(s, 200, "{r}");
     assert!(!codes(&r).contains(&"990103".to_owned()), "{r}");
     assert_eq!(codes(&r)[0], "990100-ZJJ");
     assert_eq!(r["excluded"][0]["code"], "990103");

@@ -234,6 +234,7 @@ async fn queues_of_each_role(s: &Staff) {
     assert_eq!(
         kinds_of(&q),
         [
+            "manual_dispatch",
             "rulings",
             "extensions",
             "incoming",

@@ -12,6 +12,7 @@ use hotline_core::store::tickets::{self, TicketFilter, TicketOrder};
 use hotline_core::ticket::{ExtensionState, Status, Ticket, TicketView};
 use hotline_core::time_limit::WarningLevel;
 use hotline_core::workflow::Hotline;
+use hotline_dispatch::routing::marks::{self, AWAITING};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -30,6 +31,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub enum QueueKind {
     /// 待派单: received, waiting for an agent (oldest first).
     Incoming,
+    /// 待人工派单: awaiting dispatch with no suggestion above the confidence threshold (the
+    /// dispatcher's manual queue; oldest first).
+    ManualDispatch,
     /// 退单待审定: returned to the centre (oldest first); `needs_shift_lead` marks ping-pong.
     Rulings,
     /// 延期待审批: extension requests waiting for a dispatcher (oldest first).
@@ -50,6 +54,7 @@ impl QueueKind {
     pub fn label_zh(self) -> &'static str {
         match self {
             Self::Incoming => "待派单",
+            Self::ManualDispatch => "待人工派单",
             Self::Rulings => "退单待审定",
             Self::Extensions => "延期待审批",
             Self::ReturnVisits => "待回访",
@@ -66,6 +71,7 @@ impl QueueKind {
         match role {
             Role::Agent => &[Q::Incoming, Q::ReturnVisits],
             Role::Dispatcher => &[
+                Q::ManualDispatch,
                 Q::Rulings,
                 Q::Extensions,
                 Q::Incoming,
@@ -92,6 +98,7 @@ impl QueueKind {
         .into();
         let (statuses, main_unit_id, order) = match self {
             Self::Incoming => (vec![Status::Received], None, TicketOrder::LongestWaiting),
+            Self::ManualDispatch => (AWAITING.to_vec(), None, TicketOrder::LongestWaiting),
             Self::Rulings => (vec![Status::Returned], None, TicketOrder::LongestWaiting),
             Self::Extensions => (
                 vec![Status::Handling, Status::Suspended],
@@ -151,7 +158,10 @@ pub async fn for_caller(
         .run(move |c| {
             filters
                 .into_iter()
-                .map(|(k, f)| {
+                .map(|(k, mut f)| {
+                    if k == QueueKind::ManualDispatch {
+                        f.ids = Some(marks::manual_queue(c)?);
+                    }
                     tickets::list(c, &f, &scope, None, QUEUE_LIMIT, now).map(|(page, _)| (k, page))
                 })
                 .collect::<Result<Vec<_>, _>>()
@@ -167,7 +177,7 @@ pub async fn for_caller(
 }
 
 #[utoipa::path(get, path = "/api/v1/queues", tag = "tickets",
-    description = "The caller's work queues: agents the incoming and return-visit queues; dispatchers also returns to rule on (ping-pong ones marked `needs_shift_lead`), extension requests and supervised tickets; leaders supervised tickets; unit staff their tickets to sign, in progress and near the deadline.",
+    description = "The caller's work queues: agents the incoming and return-visit queues; dispatchers also the manual-dispatch queue (no suggestion above the confidence threshold), returns to rule on (ping-pong ones marked `needs_shift_lead`), extension requests and supervised tickets; leaders supervised tickets; unit staff their tickets to sign, in progress and near the deadline.",
     responses((status = 200, body = Queues), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(hotline: web::Data<Hotline>, caller: Caller) -> Result<HttpResponse, ApiError> {

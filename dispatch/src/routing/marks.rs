@@ -73,13 +73,30 @@ pub fn store(conn: &mut DbConn, m: &Mark) -> Result<(), StoreError> {
             dispatch_suggestions::computed_at.eq(to_db(m.computed_at)),
         )
     };
-    let n = diesel::update(dispatch_suggestions::table.find(&id))
-        .set(values())
-        .execute(conn)?;
-    if n == 0 {
-        diesel::insert_into(dispatch_suggestions::table)
-            .values((dispatch_suggestions::ticket_id.eq(&id), values()))
-            .execute(conn)?;
+    let update = |conn: &mut DbConn| {
+        diesel::update(dispatch_suggestions::table.find(&id))
+            .set(values())
+            .execute(conn)
+    };
+    if update(conn)? > 0 {
+        return Ok(());
+    }
+    // None yet: insert, unless a concurrent suggestion (the sweep, or a dispatcher asking)
+    // inserted it first; then that row is there once the other transaction committed, and this
+    // one replaces it.
+    let row = (dispatch_suggestions::ticket_id.eq(&id), values());
+    let inserted = match conn {
+        DbConn::Pg(c) => diesel::insert_into(dispatch_suggestions::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_into(dispatch_suggestions::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    if inserted == 0 {
+        update(conn)?;
     }
     Ok(())
 }
