@@ -29,7 +29,7 @@ use crate::routes::{
         dispatch::delete_rule, dispatch::rule_audit, dispatch::suggest,
         ops::healthz, ops::readyz, ops::metrics,
         hotline_intake::routes::appeals::create,
-        // TMP hotline_intake::routes::attachments::list, hotline_intake::routes::attachments::download,
+        hotline_intake::routes::attachments::list, hotline_intake::routes::attachments::download,
         tickets::reveal,
         queues::get,
         time_rules::get, time_rules::put, time_rules::changes,

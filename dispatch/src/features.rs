@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use jieba_rs::Jieba;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
@@ -44,12 +45,43 @@ pub fn for_each_term(text: &str, f: impl FnMut(&str)) {
 /// [`for_each_term`] of a text already [`normalise`]d.
 pub fn for_each_normalised_term(text: &str, mut f: impl FnMut(&str)) {
     let mut term = String::with_capacity(32);
+    visit_terms(text, |t| {
+        term.clear();
+        match t {
+            Term::Word(w) => {
+                term.push_str("w:");
+                term.push_str(w);
+            }
+            Term::Char(c) => {
+                term.push_str("c:");
+                term.push(c);
+            }
+            Term::Pair(a, b) => {
+                term.push_str("b:");
+                term.push(a);
+                term.push(b);
+            }
+        }
+        f(&term);
+    });
+}
+
+/// One term of a text, before it is spelt as a vocabulary key.
+#[derive(Clone, Copy)]
+enum Term<'a> {
+    /// `w:` a jieba word of two or more content characters.
+    Word(&'a str),
+    /// `c:` one content character.
+    Char(char),
+    /// `b:` two adjacent content characters.
+    Pair(char, char),
+}
+
+/// The terms of a normalised text, in the order of [`terms`].
+fn visit_terms<'a>(text: &'a str, mut f: impl FnMut(Term<'a>)) {
     for w in jieba().cut(text, true) {
         if w.chars().count() >= 2 && w.chars().all(is_content) {
-            term.clear();
-            term.push_str("w:");
-            term.push_str(w);
-            f(&term);
+            f(Term::Word(w));
         }
     }
     let mut chars = text.chars().peekable();
@@ -57,18 +89,16 @@ pub fn for_each_normalised_term(text: &str, mut f: impl FnMut(&str)) {
         if !is_content(c) {
             continue;
         }
-        term.clear();
-        term.push_str("c:");
-        term.push(c);
-        f(&term);
+        f(Term::Char(c));
         if let Some(next) = chars.peek().filter(|n| is_content(**n)) {
-            term.clear();
-            term.push_str("b:");
-            term.push(c);
-            term.push(*next);
-            f(&term);
+            f(Term::Pair(c, *next));
         }
     }
+}
+
+/// Two characters as one integer key.
+fn pair_key(a: char, b: char) -> u64 {
+    (u64::from(u32::from(a)) << 32) | u64::from(u32::from(b))
 }
 
 /// The vocabulary and its inverse document frequencies.
@@ -76,8 +106,15 @@ pub fn for_each_normalised_term(text: &str, mut f: impl FnMut(&str)) {
 pub struct Vocabulary {
     pub terms: Vec<String>,
     pub idf: Vec<f32>,
+    /// Term → index, for the words (and whatever else a key spells).
     #[serde(skip)]
-    index: HashMap<String, u32>,
+    index: FxHashMap<String, u32>,
+    /// The `c:` and `b:` terms by their characters: integer keys, looked up without building
+    /// or comparing a string (most of a text's terms are these).
+    #[serde(skip)]
+    chars: FxHashMap<char, u32>,
+    #[serde(skip)]
+    pairs: FxHashMap<u64, u32>,
 }
 
 impl Vocabulary {
@@ -101,7 +138,9 @@ impl Vocabulary {
                 .iter()
                 .map(|(_, d)| ((1.0 + n) / (1.0 + *d as f32)).ln() + 1.0)
                 .collect(),
-            index: HashMap::new(),
+            index: FxHashMap::default(),
+            chars: FxHashMap::default(),
+            pairs: FxHashMap::default(),
         };
         v.reindex();
         v
@@ -115,6 +154,20 @@ impl Vocabulary {
             .enumerate()
             .map(|(i, t)| (t.clone(), i as u32))
             .collect();
+        self.chars.clear();
+        self.pairs.clear();
+        for (i, t) in self.terms.iter().enumerate() {
+            let mut cs = t.chars().skip(2);
+            match (t.get(..2), cs.next(), cs.next(), cs.next()) {
+                (Some("c:"), Some(c), None, _) => {
+                    self.chars.insert(c, i as u32);
+                }
+                (Some("b:"), Some(a), Some(b), None) => {
+                    self.pairs.insert(pair_key(a, b), i as u32);
+                }
+                _ => {}
+            }
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -127,7 +180,7 @@ impl Vocabulary {
 
     /// Sublinear TF (1 + ln tf) × IDF, L2-normalised; unknown terms are dropped.
     pub fn vector(&self, terms: &[String]) -> Sparse {
-        let mut tf: HashMap<u32, f32> = HashMap::new();
+        let mut tf: FxHashMap<u32, f32> = FxHashMap::default();
         for t in terms {
             self.count(t, &mut tf);
         }
@@ -141,18 +194,33 @@ impl Vocabulary {
 
     /// [`Vocabulary::vector_of_text`] of a text already [`normalise`]d.
     pub fn vector_of_normalised(&self, text: &str) -> Sparse {
-        let mut tf: HashMap<u32, f32> = HashMap::new();
-        for_each_normalised_term(text, |t| self.count(t, &mut tf));
+        let mut tf: FxHashMap<u32, f32> = FxHashMap::default();
+        let mut word = String::with_capacity(32);
+        visit_terms(text, |t| {
+            let i = match t {
+                Term::Word(w) => {
+                    word.clear();
+                    word.push_str("w:");
+                    word.push_str(w);
+                    self.index.get(&word)
+                }
+                Term::Char(c) => self.chars.get(&c),
+                Term::Pair(a, b) => self.pairs.get(&pair_key(a, b)),
+            };
+            if let Some(i) = i {
+                *tf.entry(*i).or_default() += 1.0;
+            }
+        });
         self.weigh(tf)
     }
 
-    fn count(&self, term: &str, tf: &mut HashMap<u32, f32>) {
+    fn count(&self, term: &str, tf: &mut FxHashMap<u32, f32>) {
         if let Some(i) = self.index.get(term) {
             *tf.entry(*i).or_default() += 1.0;
         }
     }
 
-    fn weigh(&self, tf: HashMap<u32, f32>) -> Sparse {
+    fn weigh(&self, tf: FxHashMap<u32, f32>) -> Sparse {
         let mut v: Sparse = tf
             .into_iter()
             .map(|(i, n)| (i, (1.0 + n.ln()) * self.idf[i as usize]))
@@ -201,5 +269,22 @@ mod tests {
         let norm: f32 = x.iter().map(|(_, a)| a * a).sum();
         assert!((norm - 1.0).abs() < 1e-5);
         assert!(v.vector(&terms("路灯")).is_empty());
+    }
+
+    #[test]
+    fn the_fast_path_gives_the_vector_of_the_terms() {
+        let texts = [
+            "拖欠工资三个月，公司老板联系不上",
+            "路灯不亮！ＡＢ小区门口abc123",
+            "A2区桂花坪街道景蓉华苑物业乱收停车费",
+            "学校周边交通拥堵，早晚高峰",
+        ];
+        let docs: Vec<Vec<String>> = texts.iter().map(|t| terms(t)).collect();
+        let v = Vocabulary::fit(&docs, 1);
+        for text in texts.iter().chain(&["工资拖欠，路灯 不亮 ab", "无关的话"]) {
+            let slow = v.vector(&terms(text));
+            assert!(!slow.is_empty() || text.contains("无关"));
+            assert_eq!(v.vector_of_text(text), slow, "{text}");
+        }
     }
 }
