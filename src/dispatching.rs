@@ -9,6 +9,7 @@ use std::time::Duration;
 use actix_web::web;
 use hotline_core::StoreError;
 use hotline_core::http::Caller;
+use hotline_core::ids::TicketId;
 use hotline_core::workflow::Hotline;
 use hotline_dispatch::routing::Suggester;
 use hotline_dispatch::routing::store::Editor;
@@ -68,27 +69,74 @@ pub async fn sweep(hotline: &Hotline, dispatching: &Arc<Dispatching>) -> Result<
     }
 }
 
-/// Sweeps at start, after every batch of events this node sequences, when woken, and every
+/// Suggests for those of `ids` that await dispatch with no current suggestion, in batches.
+pub async fn sweep_these(
+    hotline: &Hotline,
+    dispatching: &Arc<Dispatching>,
+    ids: Vec<TicketId>,
+) -> Result<usize, StoreError> {
+    let mut total = 0;
+    for chunk in ids.chunks(SWEEP_BATCH) {
+        let (d, chunk) = (dispatching.clone(), chunk.to_vec());
+        total += hotline
+            .db
+            .write(move |c| d.suggester.sweep_these(c, &chunk))
+            .await?;
+    }
+    Ok(total)
+}
+
+/// What the sweeper does next.
+enum Next {
+    /// Every ticket awaiting dispatch (at start, when the rules changed, every minute: events
+    /// another node sequenced are caught up this way).
+    All,
+    /// The tickets of the events this node just sequenced.
+    These(Vec<TicketId>),
+}
+
+/// Sweeps at start, after every batch of events this node sequences (their tickets only, so a
+/// sweep costs what the batch costs, not what every waiting ticket costs), when woken, and every
 /// minute; until the task is dropped.
 pub async fn run_sweeper(hotline: Hotline, dispatching: web::Data<Dispatching>) {
     let dispatching = dispatching.into_inner();
     let mut events = hotline.bus.subscribe();
+    let mut next = Next::All;
     loop {
-        match sweep(&hotline, &dispatching).await {
+        let done = match next {
+            Next::All => sweep(&hotline, &dispatching).await,
+            Next::These(ids) => sweep_these(&hotline, &dispatching, ids).await,
+        };
+        match done {
             Ok(n) if n > 0 => tracing::debug!(tickets = n, "dispatch suggestions made"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "dispatch suggestion sweep failed; retrying"),
         }
-        tokio::select! {
-            r = events.recv() => {
-                if let Err(tokio::sync::broadcast::error::RecvError::Closed) = r {
-                    return;
+        next = tokio::select! {
+            r = events.recv() => match r {
+                Ok(first) => {
+                    // Everything that arrived meanwhile is covered by one sweep.
+                    let mut ids = vec![first.event.ticket_id];
+                    loop {
+                        match events.try_recv() {
+                            Ok(e) => ids.push(e.event.ticket_id),
+                            Err(tokio::sync::broadcast::error::TryRecvError::Empty) => break,
+                            Err(_) => {
+                                ids.clear();
+                                break;
+                            }
+                        }
+                    }
+                    ids.sort_unstable();
+                    ids.dedup();
+                    if ids.is_empty() { Next::All } else { Next::These(ids) }
                 }
-                // Everything that arrived meanwhile is covered by one sweep.
-                while events.try_recv().is_ok() {}
-            }
-            () = dispatching.wake.notified() => {}
-            () = tokio::time::sleep(SWEEP_EVERY) => {}
-        }
+                // Missed some: look at everything.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Next::All,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
+            () = dispatching.wake.notified() => Next::All,
+            () = tokio::time::sleep(SWEEP_EVERY) => Next::All,
+        };
     }
 }

@@ -195,6 +195,32 @@ pub fn stale(conn: &mut DbConn, limit: usize) -> Result<Vec<TicketId>, StoreErro
         .collect()
 }
 
+/// Those of `ids` that await dispatch and have no suggestion at their current version, oldest
+/// first: what a sweep after a batch of events has to do, without reading every waiting ticket.
+pub fn stale_among(conn: &mut DbConn, ids: &[TicketId]) -> Result<Vec<TicketId>, StoreError> {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let waiting = awaiting(conn, Some(chunk))?;
+        let keys: Vec<&String> = waiting.iter().map(|(id, _)| id).collect();
+        let done: HashMap<String, i32> = dispatch_suggestions::table
+            .filter(dispatch_suggestions::ticket_id.eq_any(keys))
+            .select((
+                dispatch_suggestions::ticket_id,
+                dispatch_suggestions::ticket_version,
+            ))
+            .load::<(String, i32)>(conn)?
+            .into_iter()
+            .collect();
+        for (id, v) in waiting {
+            if done.get(&id) != Some(&v) {
+                out.push(ticket_id(&id)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Forgets the suggestions of tickets that no longer await dispatch. Returns how many.
 pub fn prune(conn: &mut DbConn) -> Result<usize, StoreError> {
     let marked: Vec<String> = dispatch_suggestions::table

@@ -169,6 +169,16 @@ impl Suggester {
         }
         Ok(ids.len())
     }
+
+    /// Suggests for those of `ids` that await dispatch with no current suggestion (the tickets
+    /// of a batch of events). Returns how many were done.
+    pub fn sweep_these(&self, conn: &mut DbConn, ids: &[TicketId]) -> Result<usize, StoreError> {
+        let stale = marks::stale_among(conn, ids)?;
+        for id in &stale {
+            self.mark(conn, *id)?;
+        }
+        Ok(stale.len())
+    }
 }
 
 /// The units that returned the ticket (read from its events): the ping-pong guard never
