@@ -169,6 +169,8 @@ async fn time_rules_page(app: &TestApp) {
     );
     let page = admin.get("/admin/time-rules?saved=1").await.body;
     assert!(page.contains("时限规则已保存") && page.contains("咨询类办理时限调整为4个工作日"));
+    // The change log names who made the change (display name and login), not an id.
+    assert!(page.contains("admin（admin）"), "{page}");
     let (_, now) = app.login("agent").await.get("/api/v1/time-rules").await;
     assert_eq!(now["version"], 1);
     assert_eq!(now["rules"]["limits"][consult]["handle"]["value"], 4);

@@ -157,3 +157,30 @@ pub async fn category_name(
         Err(e) => Err(e.into()),
     }
 }
+
+/// Staff names for change logs, each account read once: 姓名（登录名）.
+#[derive(Default)]
+pub struct UserNames(HashMap<hotline_core::ids::UserId, String>);
+
+impl UserNames {
+    /// The name of `id`, or `none` when the change had no user (the system made it).
+    pub fn of(
+        &mut self,
+        c: &mut hotline_core::DbConn,
+        id: Option<hotline_core::ids::UserId>,
+        none: &str,
+    ) -> String {
+        let Some(id) = id else {
+            return none.to_owned();
+        };
+        self.0
+            .entry(id)
+            .or_insert_with(|| {
+                hotline_core::store::users::get(c, id).map_or_else(
+                    |_| "（已删除的用户）".to_owned(),
+                    |u| format!("{}（{}）", u.display_name, u.username),
+                )
+            })
+            .clone()
+    }
+}

@@ -12,7 +12,6 @@ use hotline_core::http::page::see_other;
 use hotline_core::http::page_text;
 use hotline_core::http::{Caller, CsrfForm, FormFields, PageCaller, PageError, PageUser};
 use hotline_core::ids::{CategoryId, UnitId};
-use hotline_core::store::users;
 use hotline_core::workflow::Hotline;
 use hotline_core::{ApiError, ErrorCode, StoreError};
 use hotline_dispatch::routing::store::{self, AuditEntry};
@@ -22,7 +21,7 @@ use serde::Serialize;
 use strum::IntoEnumIterator;
 use uuid::Uuid;
 
-use super::lookup::{Choice, Units, category_groups};
+use super::lookup::{Choice, Units, UserNames, category_groups};
 use super::{OrPage, Pages};
 use crate::dispatching::Dispatching;
 use crate::routes::dispatch::{self as api, RuleView};
@@ -73,23 +72,10 @@ async fn trail(
         .run(move |c| {
             let router = d.suggester.router(c)?;
             let entries: Vec<AuditEntry> = store::audit_trail(c, rule, None, 30)?;
-            let mut names: HashMap<String, String> = HashMap::new();
+            let mut names = UserNames::default();
             let mut out = Vec::new();
             for e in entries {
-                let who = match e.actor_id {
-                    None => "系统（默认规则）".to_owned(),
-                    Some(u) => match names.get(&u.to_string()) {
-                        Some(n) => n.clone(),
-                        None => {
-                            let n = users::get(c, u).map_or_else(
-                                |_| "（已删除的用户）".to_owned(),
-                                |x| format!("{}（{}）", x.display_name, x.username),
-                            );
-                            names.insert(u.to_string(), n.clone());
-                            n
-                        }
-                    },
-                };
+                let who = names.of(c, e.actor_id, "系统（默认规则）");
                 out.push(Change {
                     at: e.occurred_at,
                     action: action_label(&e.action),

@@ -15,6 +15,7 @@ use hotline_core::{ApiError, ErrorCode};
 use minijinja::context;
 use serde::Serialize;
 
+use super::lookup::UserNames;
 use super::{FieldError, OrPage, Pages};
 use crate::routes::time_rules::{PutRules, current, save};
 
@@ -86,15 +87,32 @@ async fn render(
         }
     };
     let can_edit = caller.require(Permission::ManageTimeRules).is_ok();
-    let changes: Vec<RulesChange> = if can_edit {
+    // The change log, each change with the name of who made it.
+    let changes: Vec<(RulesChange, String)> = if can_edit {
         hotline
             .db
-            .run(|c| time_rules::changes(c, 20))
+            .run(|c| {
+                let mut names = UserNames::default();
+                time_rules::changes(c, 20).map(|list| {
+                    list.into_iter()
+                        .map(|ch| {
+                            let who = names.of(c, ch.changed_by, "—");
+                            (ch, who)
+                        })
+                        .collect()
+                })
+            })
             .await
             .or_page(caller)?
     } else {
         Vec::new()
     };
+    let changes: Vec<_> = changes
+        .into_iter()
+        .map(|(c, who)| {
+            context! { version => c.version, changed_at => c.changed_at, note => c.note, who }
+        })
+        .collect();
     let (status, error) = match error {
         Some((status, e)) => (status, Some(e)),
         None => (StatusCode::OK, None),
