@@ -44,25 +44,10 @@ pub fn for_each_term(text: &str, f: impl FnMut(&str)) {
 
 /// [`for_each_term`] of a text already [`normalise`]d.
 pub fn for_each_normalised_term(text: &str, mut f: impl FnMut(&str)) {
-    let mut term = String::with_capacity(32);
+    let mut key = String::with_capacity(32);
     visit_terms(text, |t| {
-        term.clear();
-        match t {
-            Term::Word(w) => {
-                term.push_str("w:");
-                term.push_str(w);
-            }
-            Term::Char(c) => {
-                term.push_str("c:");
-                term.push(c);
-            }
-            Term::Pair(a, b) => {
-                term.push_str("b:");
-                term.push(a);
-                term.push(b);
-            }
-        }
-        f(&term);
+        t.spell(&mut key);
+        f(&key);
     });
 }
 
@@ -75,6 +60,28 @@ enum Term<'a> {
     Char(char),
     /// `b:` two adjacent content characters.
     Pair(char, char),
+}
+
+impl Term<'_> {
+    /// The term as its vocabulary key (`w:…`, `c:…`, `b:…`), into `key`.
+    fn spell(self, key: &mut String) {
+        key.clear();
+        match self {
+            Term::Word(w) => {
+                key.push_str("w:");
+                key.push_str(w);
+            }
+            Term::Char(c) => {
+                key.push_str("c:");
+                key.push(c);
+            }
+            Term::Pair(a, b) => {
+                key.push_str("b:");
+                key.push(a);
+                key.push(b);
+            }
+        }
+    }
 }
 
 /// The terms of a normalised text, in the order of [`terms`].
@@ -198,10 +205,8 @@ impl Vocabulary {
         let mut word = String::with_capacity(32);
         visit_terms(text, |t| {
             let i = match t {
-                Term::Word(w) => {
-                    word.clear();
-                    word.push_str("w:");
-                    word.push_str(w);
+                Term::Word(_) => {
+                    t.spell(&mut word);
                     self.index.get(&word)
                 }
                 Term::Char(c) => self.chars.get(&c),

@@ -44,11 +44,7 @@ pub async fn page(
         .or_page(&caller)?;
     let units = Units::load(&hotline).await.or_page(&caller)?;
     let now = hotline.now.get();
-    let all: Vec<_> = lists
-        .iter()
-        .flat_map(|(_, items)| items.iter().cloned())
-        .collect();
-    let manual = tickets::in_manual_queue(&hotline, &all)
+    let manual = tickets::in_manual_queue(&hotline, lists.iter().flat_map(|(_, items)| items))
         .await
         .or_page(&caller)?;
     let sections: Vec<Section> = lists

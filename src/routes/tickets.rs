@@ -418,12 +418,12 @@ pub async fn list(
 
 /// Those of `items` in the dispatcher's manual queue: awaiting dispatch, and marked manual at
 /// their current version.
-pub async fn in_manual_queue(
+pub async fn in_manual_queue<'a>(
     hotline: &Hotline,
-    items: &[Ticket],
+    items: impl IntoIterator<Item = &'a Ticket>,
 ) -> Result<Vec<TicketId>, ApiError> {
     let current: Vec<(TicketId, i32)> = items
-        .iter()
+        .into_iter()
         .filter(|t| marks::AWAITING.contains(&t.status))
         .map(|t| (t.id, t.version))
         .collect();

@@ -170,11 +170,12 @@ pub fn manual_queue(conn: &mut DbConn) -> Result<Vec<TicketId>, StoreError> {
     Ok(out)
 }
 
-/// Tickets awaiting dispatch that have no suggestion at their current version, oldest first, at
-/// most `limit`.
-pub fn stale(conn: &mut DbConn, limit: usize) -> Result<Vec<TicketId>, StoreError> {
-    let waiting = awaiting(conn, None)?;
-    let ids: Vec<String> = waiting.iter().map(|(id, _)| id.clone()).collect();
+/// Those of `waiting` ((id, version), in order) that have no suggestion at that version.
+fn unmarked(
+    conn: &mut DbConn,
+    waiting: Vec<(String, i32)>,
+) -> Result<Vec<(String, i32)>, StoreError> {
+    let ids: Vec<&String> = waiting.iter().map(|(id, _)| id).collect();
     let mut done: HashMap<String, i32> = HashMap::new();
     for chunk in ids.chunks(500) {
         done.extend(
@@ -187,38 +188,35 @@ pub fn stale(conn: &mut DbConn, limit: usize) -> Result<Vec<TicketId>, StoreErro
                 .load::<(String, i32)>(conn)?,
         );
     }
-    waiting
+    Ok(waiting
         .into_iter()
         .filter(|(id, v)| done.get(id) != Some(v))
+        .collect())
+}
+
+/// Tickets awaiting dispatch that have no suggestion at their current version, oldest first, at
+/// most `limit`.
+pub fn stale(conn: &mut DbConn, limit: usize) -> Result<Vec<TicketId>, StoreError> {
+    let waiting = awaiting(conn, None)?;
+    unmarked(conn, waiting)?
+        .into_iter()
         .take(limit)
         .map(|(id, _)| ticket_id(&id))
         .collect()
 }
 
-/// Those of `ids` that await dispatch and have no suggestion at their current version, oldest
-/// first: what a sweep after a batch of events has to do, without reading every waiting ticket.
+/// Those of `ids` that await dispatch and have no suggestion at their current version: what a
+/// sweep after a batch of events has to do, without reading every waiting ticket.
 pub fn stale_among(conn: &mut DbConn, ids: &[TicketId]) -> Result<Vec<TicketId>, StoreError> {
     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    let mut out = Vec::new();
+    let mut waiting = Vec::new();
     for chunk in ids.chunks(500) {
-        let waiting = awaiting(conn, Some(chunk))?;
-        let keys: Vec<&String> = waiting.iter().map(|(id, _)| id).collect();
-        let done: HashMap<String, i32> = dispatch_suggestions::table
-            .filter(dispatch_suggestions::ticket_id.eq_any(keys))
-            .select((
-                dispatch_suggestions::ticket_id,
-                dispatch_suggestions::ticket_version,
-            ))
-            .load::<(String, i32)>(conn)?
-            .into_iter()
-            .collect();
-        for (id, v) in waiting {
-            if done.get(&id) != Some(&v) {
-                out.push(ticket_id(&id)?);
-            }
-        }
+        waiting.extend(awaiting(conn, Some(chunk))?);
     }
-    Ok(out)
+    unmarked(conn, waiting)?
+        .into_iter()
+        .map(|(id, _)| ticket_id(&id))
+        .collect()
 }
 
 /// Forgets the suggestions of tickets that no longer await dispatch. Returns how many.
@@ -228,11 +226,11 @@ pub fn prune(conn: &mut DbConn) -> Result<usize, StoreError> {
         .load(conn)?;
     let mut gone = Vec::new();
     for chunk in marked.chunks(500) {
-        let waiting: Vec<String> = awaiting(conn, Some(chunk))?
+        let waiting: std::collections::HashSet<String> = awaiting(conn, Some(chunk))?
             .into_iter()
             .map(|(id, _)| id)
             .collect();
-        gone.extend(chunk.iter().filter(|id| !waiting.contains(id)).cloned());
+        gone.extend(chunk.iter().filter(|id| !waiting.contains(*id)).cloned());
     }
     let mut n = 0;
     for chunk in gone.chunks(500) {
