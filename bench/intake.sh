@@ -60,11 +60,36 @@ loadgen() {
   sed -n 's/^result //p' "$work/loadgen.txt"
 }
 
+# CPU time in clock ticks: of one process (all its threads), and of every PostgreSQL process.
+# A closed loop's CPU per appeal is read once the server has gone quiet again, so the work the
+# intake leaves to the background (repeat checks, dispatch suggestions) is counted too.
+tick=$(getconf CLK_TCK)
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_cpu() { local t=0 p; for p in $(pgrep -x postgres); do t=$((t + $(cpu_of "$p"))); done; echo "$t"; }
+quiet() { # waits (at most 60 s) until the server uses under 2 % of a core
+  local a b
+  for _ in $(seq 1 60); do
+    a=$(cpu_of "$pid"); sleep 1; b=$(cpu_of "$pid")
+    [ $((b - a)) -le $((tick / 50)) ] && return
+  done
+}
+measured() { # measured NAME LOADGEN-ARGS...: runs the load generator, then reports CPU per appeal
+  local name=$1 s0 p0 out ok; shift
+  quiet; s0=$(cpu_of "$pid"); p0=$(pg_cpu)
+  out=$(loadgen "$@")
+  quiet
+  ok=$(value "$out" ok)
+  cpu_line="$name: CPU per appeal, server $(awk "BEGIN {printf \"%.2f\", 1000*($(cpu_of "$pid")-$s0)/$tick/$ok}") ms, PostgreSQL $(awk "BEGIN {printf \"%.2f\", 1000*($(pg_cpu)-$p0)/$tick/$ok}") ms"
+  echo "$cpu_line" | tee -a "$work/cpu.txt" >&2
+  echo "$out"
+}
+value() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
 psql "$admin" -qc "DROP DATABASE $db WITH (FORCE)" -c "CREATE DATABASE $db"
 mkdir -p "$work/pg"
 serve "$work/pg" "$base/$db?$opts"
 echo "== hotline on PostgreSQL: closed loop, $clients workers, ${secs}s"
-closed=$(loadgen --concurrency "$clients" --duration "$secs")
+closed=$(measured "PostgreSQL, closed loop" --concurrency "$clients" --duration "$secs")
 echo "== hotline on PostgreSQL: open loop at $rate/s, ${secs}s"
 open=$(loadgen --rate "$rate" --duration "$secs" --concurrency "$clients")
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
@@ -72,11 +97,10 @@ kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 mkdir -p "$work/sqlite"
 serve "$work/sqlite"
 echo "== hotline on SQLite: closed loop, $clients workers, ${secs}s"
-lite=$(loadgen --concurrency "$clients" --duration "$secs")
+lite=$(measured "SQLite, closed loop" --concurrency "$clients" --duration "$secs")
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 psql "$admin" -qc "DROP DATABASE $db WITH (FORCE)"
 
-value() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 h_rate=$(value "$closed" rate)
 echo
 echo "| measure | result |"
@@ -85,3 +109,4 @@ echo "| pgbench single-row insert, $clients clients | ${pg_tps%.*} tps |"
 echo "| hotline intake on PostgreSQL, closed loop, $clients clients | $h_rate appeals/s ($(awk "BEGIN {printf \"%.0f\", 100*$h_rate/$pg_tps}") % of pgbench), p99 $(value "$closed" p99_ms) ms |"
 echo "| hotline intake on PostgreSQL, open loop at $rate/s | p50 $(value "$open" p50_ms) ms, p99 $(value "$open" p99_ms) ms, p99.9 $(value "$open" p999_ms) ms, errors $(value "$open" errors) |"
 echo "| hotline intake on SQLite, closed loop, $clients clients | $(value "$lite" rate) appeals/s, p99 $(value "$lite" p99_ms) ms |"
+cat "$work/cpu.txt"

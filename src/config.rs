@@ -53,6 +53,79 @@ pub struct Settings {
     pub dispatch_threshold: f32,
     pub mail: MailSettings,
     pub scheduler: SchedulerSettings,
+    pub console: ConsoleSettings,
+}
+
+/// The agent console's websocket hub (`/ws`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// Messages one connection may have waiting; a consumer that falls further behind is closed
+    /// with code 4008.
+    pub buffer: usize,
+    /// Seconds between the server's pings; a connection silent for two of them is closed.
+    pub heartbeat_seconds: f64,
+    /// The most events a `resume` replays; further behind, the client is told to reload.
+    pub replay_limit: i64,
+    /// Topics one connection may hold.
+    pub max_topics: usize,
+    /// Seconds between a connection's checks that its session is still live.
+    pub session_check_seconds: u64,
+    /// Origins besides the server's own (and `mail.site_url`) that may open `/ws`, e.g.
+    /// `["https://12345.example.gov.cn"]`.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        let d = hotline_console::ConsoleConfig::default();
+        Self {
+            buffer: d.buffer,
+            heartbeat_seconds: d.heartbeat.as_secs_f64(),
+            replay_limit: d.replay_limit,
+            max_topics: d.max_topics,
+            session_check_seconds: d.session_check.as_secs(),
+            allowed_origins: d.allowed_origins,
+        }
+    }
+}
+
+impl ConsoleSettings {
+    /// The hub's configuration; `site_url` (the staff pages' address) is an allowed origin too.
+    pub fn config(&self, site_url: &str) -> anyhow::Result<hotline_console::ConsoleConfig> {
+        if self.buffer == 0 {
+            anyhow::bail!("console.buffer: must be 1 or more");
+        }
+        if !(self.heartbeat_seconds.is_finite() && (0.1..=3600.0).contains(&self.heartbeat_seconds))
+        {
+            anyhow::bail!("console.heartbeat_seconds: must be 0.1 to 3600");
+        }
+        if self.replay_limit < 1 {
+            anyhow::bail!("console.replay_limit: must be 1 or more");
+        }
+        if self.max_topics == 0 {
+            anyhow::bail!("console.max_topics: must be 1 or more");
+        }
+        let mut origins = self.allowed_origins.clone();
+        if !site_url.trim().is_empty() {
+            // The origin of the staff pages' URL: scheme and authority, no path.
+            let s = site_url.trim();
+            let end = s
+                .find("://")
+                .and_then(|i| s[i + 3..].find('/').map(|j| i + 3 + j))
+                .unwrap_or(s.len());
+            origins.push(s[..end].to_owned());
+        }
+        Ok(hotline_console::ConsoleConfig {
+            buffer: self.buffer,
+            heartbeat: std::time::Duration::from_secs_f64(self.heartbeat_seconds),
+            replay_limit: self.replay_limit,
+            max_topics: self.max_topics,
+            session_check: std::time::Duration::from_secs(self.session_check_seconds.max(1)),
+            allowed_origins: origins,
+            ..hotline_console::ConsoleConfig::default()
+        })
+    }
 }
 
 /// Outgoing mail for notices. Without `smtp_host` no notice is queued and no sender runs.
@@ -160,6 +233,7 @@ impl Default for Settings {
             attachments_url: String::new(),
             mail: MailSettings::default(),
             scheduler: SchedulerSettings::default(),
+            console: ConsoleSettings::default(),
             dispatch_threshold: DEFAULT_DISPATCH_THRESHOLD,
         }
     }

@@ -3,7 +3,8 @@
 //! every ticket awaiting dispatch, which is what puts low-confidence tickets in the dispatcher's
 //! manual queue.
 
-use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use actix_web::web;
@@ -12,8 +13,10 @@ use hotline_core::http::Caller;
 use hotline_core::ids::TicketId;
 use hotline_core::workflow::Hotline;
 use hotline_dispatch::routing::Suggester;
+use hotline_dispatch::routing::marks::{self, Mark};
+use hotline_dispatch::routing::snapshot::Work;
 use hotline_dispatch::routing::store::Editor;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, oneshot};
 
 /// Tickets suggested per transaction of a sweep.
 const SWEEP_BATCH: usize = 50;
@@ -23,6 +26,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// App data: the suggester and the sweeper's alarm.
 pub struct Dispatching {
     pub suggester: Suggester,
+    classifier: Classifier,
     wake: Notify,
 }
 
@@ -33,6 +37,7 @@ impl Dispatching {
             .map_err(|e| anyhow::anyhow!("the shipped dispatch model: {e}"))?;
         Ok(Self {
             suggester: Suggester::new(model, threshold.clamp(0.0, 1.0)),
+            classifier: Classifier::start()?,
             wake: Notify::new(),
         })
     }
@@ -42,6 +47,62 @@ impl Dispatching {
         self.wake.notify_one();
     }
 }
+
+type Job = (Work, oneshot::Sender<Vec<Mark>>);
+
+/// The sweep's classifier: a thread of its own at a lower CPU priority (nice 10 on Linux) than
+/// the server's workers and the database. Acknowledging appeals and answering staff come first;
+/// when the two cores are busy with a burst of appeals, the manual-queue marks lag behind and
+/// catch up afterwards, instead of taking CPU from the requests. A dispatcher asking for one
+/// ticket's suggestion (`/api/v1/dispatch/suggest`, the ticket page) is answered at full
+/// priority, on the request's own path.
+struct Classifier {
+    jobs: Mutex<std_mpsc::Sender<Job>>,
+}
+
+impl Classifier {
+    fn start() -> anyhow::Result<Self> {
+        let (tx, rx) = std_mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("dispatch-classifier".into())
+            .spawn(move || {
+                lower_priority();
+                while let Ok((work, reply)) = rx.recv() {
+                    // The sweep may have gone (shutdown): nobody to tell.
+                    let _ = reply.send(work.marks());
+                }
+            })?;
+        Ok(Self {
+            jobs: Mutex::new(tx),
+        })
+    }
+
+    async fn marks(&self, work: Work) -> Result<Vec<Mark>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send((work, reply))
+            .map_err(|_| StoreError::Corrupt("the dispatch classifier thread stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Corrupt("the dispatch classifier thread stopped".into()))
+    }
+}
+
+/// Nice 10 for the calling thread (Linux schedules threads by their own nice value).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) =
+        rustix::process::setpriority_process(Some(rustix::thread::gettid()), CLASSIFIER_NICE)
+    {
+        tracing::warn!(error = %e, "could not lower the dispatch classifier's priority");
+    }
+}
+
+/// The classifier thread's nice value.
+#[cfg(target_os = "linux")]
+const CLASSIFIER_NICE: i32 = 10;
 
 /// The caller as the editor of rules: who they are, and where they may route.
 pub fn editor(caller: &Caller) -> Editor {
@@ -53,23 +114,49 @@ pub fn editor(caller: &Caller) -> Editor {
     }
 }
 
-/// Suggests for every ticket awaiting dispatch that has no current suggestion, in batches.
+/// Classifies what a sweep read on the classifier's thread and stores the marks in one short
+/// transaction: the writer (SQLite's only one) is held for the upsert alone, never while the
+/// classifier runs. Returns how many tickets were suggested for.
+async fn finish(
+    hotline: &Hotline,
+    dispatching: &Arc<Dispatching>,
+    work: Work,
+) -> Result<usize, StoreError> {
+    if work.is_empty() {
+        return Ok(0);
+    }
+    let n = work.len();
+    let found = dispatching.classifier.marks(work).await?;
+    hotline
+        .db
+        .write(move |c| marks::store_all(c, &found))
+        .await?;
+    Ok(n)
+}
+
+/// Suggests for every ticket awaiting dispatch that has no current suggestion, in rounds of
+/// [`SWEEP_BATCH`] in received order (each round reads on from where the last stopped), after
+/// forgetting the suggestions of tickets that no longer wait.
 pub async fn sweep(hotline: &Hotline, dispatching: &Arc<Dispatching>) -> Result<usize, StoreError> {
+    hotline.db.write(marks::prune).await?;
     let mut total = 0;
+    let mut after: Option<marks::Cursor> = None;
     loop {
         let d = dispatching.clone();
-        let n = hotline
+        let work = hotline
             .db
-            .write(move |c| d.suggester.sweep(c, SWEEP_BATCH))
+            .run(move |c| d.suggester.gather_after(c, after.as_ref(), SWEEP_BATCH))
             .await?;
-        total += n;
-        if n < SWEEP_BATCH {
-            return Ok(total);
+        let next = work.cursor().cloned();
+        total += finish(hotline, dispatching, work).await?;
+        match next {
+            Some(c) => after = Some(c),
+            None => return Ok(total),
         }
     }
 }
 
-/// Suggests for those of `ids` that await dispatch with no current suggestion, in batches.
+/// Suggests for those of `ids` that await dispatch with no current suggestion, in rounds.
 pub async fn sweep_these(
     hotline: &Hotline,
     dispatching: &Arc<Dispatching>,
@@ -78,10 +165,11 @@ pub async fn sweep_these(
     let mut total = 0;
     for chunk in ids.chunks(SWEEP_BATCH) {
         let (d, chunk) = (dispatching.clone(), chunk.to_vec());
-        total += hotline
+        let work = hotline
             .db
-            .write(move |c| d.suggester.sweep_these(c, &chunk))
+            .run(move |c| d.suggester.gather_these(c, &chunk))
             .await?;
+        total += finish(hotline, dispatching, work).await?;
     }
     Ok(total)
 }

@@ -196,6 +196,17 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
         );
     }
     let sequencer = tokio::spawn(hotline.bus.clone().run_sequencer(hotline.db.clone()));
+    let console = hotline_console::Console::new(
+        settings
+            .console
+            .config(&settings.mail.site_url)
+            .context("console settings")?,
+    );
+    let live = console
+        .start(&hotline, &settings.database().url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the console hub: {e}"))?;
+    let console = web::Data::from(console);
     let data = web::Data::new(hotline.clone());
     let pages = web::Data::new(crate::pages::Pages::new(settings.cookie_secure)?);
     let limit = BodyLimit(settings.max_body_bytes);
@@ -228,6 +239,7 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
             .app_data(intake.clone())
             .app_data(storage.clone())
             .app_data(dispatching.clone())
+            .app_data(console.clone())
             .app_data(web::Data::new(policy))
             .app_data(limit)
             .app_data(web::PayloadConfig::new(limit.0))
@@ -245,6 +257,7 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
             // Before the API's `/api/v1` scope, which would otherwise claim the intake's paths.
             .configure(hotline_intake::routes::configure)
             .configure(crate::routes::configure)
+            .configure(hotline_console::configure)
             .configure(crate::pages::configure)
             .default_service(web::to(not_found))
     })
@@ -265,6 +278,8 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
         task.abort();
     }
     sweeper.abort();
+    live.feed.abort();
+    drop(live.listener);
     // Requests that finished during shutdown may have committed events: number them now.
     if let Err(e) = hotline.bus.sequence_now(&hotline.db).await {
         tracing::warn!(error = %e, "final sequencing failed; the next start will do it");

@@ -50,13 +50,5 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    dispatch_suggestions (ticket_id) {
-        ticket_id -> Text,
-        ticket_version -> Integer,
-        unit_id -> Nullable<Text>,
-        confidence -> Double,
-        manual -> Bool,
-        computed_at -> Timestamp,
-    }
-}
+// Defined in core's schema beside `tickets`: the sweep joins the two.
+pub use hotline_core::db::schema::dispatch_suggestions;

@@ -57,13 +57,14 @@ impl Report {
         );
         // One line for scripts.
         println!(
-            "result rate={:.0} p50_ms={:.2} p99_ms={:.2} p999_ms={:.2} max_ms={:.2} errors={}",
+            "result rate={:.0} p50_ms={:.2} p99_ms={:.2} p999_ms={:.2} max_ms={:.2} errors={} ok={}",
             self.ok as f64 / secs,
             self.ms(0.50),
             self.ms(0.99),
             self.ms(0.999),
             self.latency.max() as f64 / 1000.0,
-            self.errors
+            self.errors,
+            self.ok
         );
     }
 }

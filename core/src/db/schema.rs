@@ -185,7 +185,21 @@ diesel::joinable!(events -> tickets (ticket_id));
 diesel::joinable!(users -> org_units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 
+// The dispatch crate's stored suggestions (migration `*_dispatch_routing`), defined here so that
+// the dispatcher's sweep can join them to `tickets`.
+diesel::table! {
+    dispatch_suggestions (ticket_id) {
+        ticket_id -> Text,
+        ticket_version -> Integer,
+        unit_id -> Nullable<Text>,
+        confidence -> Double,
+        manual -> Bool,
+        computed_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    dispatch_suggestions,
     org_units,
     categories,
     users,

@@ -20,6 +20,10 @@ use crate::ticket::{Change, Event};
 /// Key of the advisory lock that makes sequencer runs take turns across nodes.
 const SEQUENCER_LOCK: i64 = 0x3132_3334_3553_4551; // "12345SEQ"
 
+/// The PostgreSQL `NOTIFY` channel on which a sequencer run announces the highest sequence number
+/// it gave out (the payload), so every node's console hub reads the new rows at once.
+pub const NOTIFY_CHANNEL: &str = "hotline_events";
+
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = events)]
 pub struct EventRow {
@@ -178,6 +182,28 @@ pub fn for_ticket(conn: &mut DbConn, ticket: TicketId) -> Result<Vec<StoredEvent
     )
 }
 
+/// The events of one kind (`Change::kind`) of these tickets, each ticket's oldest first (one
+/// statement per 500 tickets).
+pub fn of_kind_for(
+    conn: &mut DbConn,
+    kind: &str,
+    tickets: &[TicketId],
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let ids: Vec<String> = tickets.iter().map(ToString::to_string).collect();
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        out.extend(rows(
+            events::table
+                .filter(events::kind.eq(kind))
+                .filter(events::ticket_id.eq_any(chunk))
+                .order((events::ticket_id.asc(), events::version.asc()))
+                .select(EventRow::as_select())
+                .load(conn)?,
+        )?);
+    }
+    Ok(out)
+}
+
 /// Sequenced events after `after`, in sequence order, of tickets visible in `scope`.
 pub fn after(
     conn: &mut DbConn,
@@ -245,6 +271,12 @@ pub fn sequence_pending(conn: &mut DbConn, batch: i64) -> Result<Vec<StoredEvent
             .load::<EventRow>(conn)?,
     )?;
     out.sort_by_key(|e| e.seq);
+    if matches!(conn, DbConn::Pg(_))
+        && let Some(last) = out.last().and_then(|e| e.seq)
+    {
+        // Delivered when this transaction commits, so a listener never reads ahead of the rows.
+        conn.batch_execute(&format!("SELECT pg_notify('{NOTIFY_CHANNEL}', '{last}')"))?;
+    }
     Ok(out)
 }
 

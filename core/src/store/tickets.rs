@@ -293,6 +293,22 @@ pub fn get(conn: &mut DbConn, id: TicketId) -> Result<Ticket, StoreError> {
         .try_into()
 }
 
+/// The tickets of `ids` that exist, in no particular order (one statement per 500).
+pub fn get_many(conn: &mut DbConn, ids: &[TicketId]) -> Result<Vec<Ticket>, StoreError> {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        for row in tickets::table
+            .filter(tickets::id.eq_any(chunk))
+            .select(TicketRow::as_select())
+            .load(conn)?
+        {
+            out.push(row.try_into()?);
+        }
+    }
+    Ok(out)
+}
+
 /// The ticket if it exists and `scope` may see it; NotFound otherwise (existence does not leak).
 pub fn get_visible(conn: &mut DbConn, id: TicketId, scope: &Scope) -> Result<Ticket, StoreError> {
     let t = get(conn, id)?;
@@ -306,6 +322,26 @@ pub fn get_visible(conn: &mut DbConn, id: TicketId, scope: &Scope) -> Result<Tic
         }
     }
     Ok(t)
+}
+
+/// Every unit each of these tickets is or was with (what decides who may see it), by ticket.
+pub fn involved_of(
+    conn: &mut DbConn,
+    ids: &[TicketId],
+) -> Result<std::collections::HashMap<TicketId, Vec<UnitId>>, StoreError> {
+    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let pairs: Vec<(String, String)> = ticket_units::table
+        .filter(ticket_units::ticket_id.eq_any(keys))
+        .select((ticket_units::ticket_id, ticket_units::unit_id))
+        .load(conn)?;
+    let mut out: std::collections::HashMap<TicketId, Vec<UnitId>> =
+        std::collections::HashMap::new();
+    for (ticket, unit) in pairs {
+        out.entry(parse_col("ticket_units.ticket_id", &ticket)?)
+            .or_default()
+            .push(parse_col("ticket_units.unit_id", &unit)?);
+    }
+    Ok(out)
 }
 
 pub fn by_number(conn: &mut DbConn, number: &str) -> Result<Option<Ticket>, StoreError> {

@@ -61,42 +61,52 @@ fn mark(r: Row) -> Result<Mark, StoreError> {
     })
 }
 
-/// Stores a ticket's suggestion, replacing the one before.
+/// Stores a ticket's suggestion, replacing the one before (an upsert: a concurrent suggestion
+/// for the same ticket, the sweep's or a dispatcher's, never makes it fail).
 pub fn store(conn: &mut DbConn, m: &Mark) -> Result<(), StoreError> {
-    let id = m.ticket_id.to_string();
-    let values = || {
-        (
-            dispatch_suggestions::ticket_version.eq(m.ticket_version),
-            dispatch_suggestions::unit_id.eq(m.unit_id.map(|u| u.to_string())),
-            dispatch_suggestions::confidence.eq(m.confidence),
-            dispatch_suggestions::manual.eq(m.manual),
-            dispatch_suggestions::computed_at.eq(to_db(m.computed_at)),
-        )
-    };
-    let update = |conn: &mut DbConn| {
-        diesel::update(dispatch_suggestions::table.find(&id))
-            .set(values())
-            .execute(conn)
-    };
-    if update(conn)? > 0 {
-        return Ok(());
-    }
-    // None yet: insert, unless a concurrent suggestion (the sweep, or a dispatcher asking)
-    // inserted it first; then that row is there once the other transaction committed, and this
-    // one replaces it.
-    let row = (dispatch_suggestions::ticket_id.eq(&id), values());
-    let inserted = match conn {
-        DbConn::Pg(c) => diesel::insert_into(dispatch_suggestions::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConn::Sqlite(c) => diesel::insert_into(dispatch_suggestions::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
-    if inserted == 0 {
-        update(conn)?;
+    store_all(conn, std::slice::from_ref(m))
+}
+
+/// Stores the suggestions of a sweep, each replacing the ticket's one before: one statement per
+/// 500 on either backend (an upsert on the ticket).
+pub fn store_all(conn: &mut DbConn, all: &[Mark]) -> Result<(), StoreError> {
+    use diesel::upsert::excluded;
+    use dispatch_suggestions as s;
+    for chunk in all.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|m| {
+                (
+                    s::ticket_id.eq(m.ticket_id.to_string()),
+                    s::ticket_version.eq(m.ticket_version),
+                    s::unit_id.eq(m.unit_id.map(|u| u.to_string())),
+                    s::confidence.eq(m.confidence),
+                    s::manual.eq(m.manual),
+                    s::computed_at.eq(to_db(m.computed_at)),
+                )
+            })
+            .collect();
+        let set = (
+            s::ticket_version.eq(excluded(s::ticket_version)),
+            s::unit_id.eq(excluded(s::unit_id)),
+            s::confidence.eq(excluded(s::confidence)),
+            s::manual.eq(excluded(s::manual)),
+            s::computed_at.eq(excluded(s::computed_at)),
+        );
+        match conn {
+            DbConn::Pg(c) => diesel::insert_into(s::table)
+                .values(rows)
+                .on_conflict(s::ticket_id)
+                .do_update()
+                .set(set)
+                .execute(c)?,
+            DbConn::Sqlite(c) => diesel::insert_into(s::table)
+                .values(rows)
+                .on_conflict(s::ticket_id)
+                .do_update()
+                .set(set)
+                .execute(c)?,
+        };
     }
     Ok(())
 }
@@ -133,111 +143,102 @@ fn ticket_id(id: &str) -> Result<TicketId, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("a ticket id {id:?}")))
 }
 
-/// (id, version) of the tickets awaiting dispatch, oldest first; of `only` when given.
-fn awaiting(conn: &mut DbConn, only: Option<&[String]>) -> Result<Vec<(String, i32)>, StoreError> {
-    let statuses: Vec<String> = AWAITING.iter().map(ToString::to_string).collect();
-    let mut q = tickets::table
-        .filter(tickets::status.eq_any(statuses))
-        .select((tickets::id, tickets::version))
-        .order((tickets::received_at.asc(), tickets::id.asc()))
-        .into_boxed();
-    if let Some(ids) = only {
-        q = q.filter(tickets::id.eq_any(ids.to_vec()));
-    }
-    Ok(q.load(conn)?)
-}
-
 /// The tickets awaiting dispatch whose suggestion, at their current version, says manual.
 pub fn manual_queue(conn: &mut DbConn) -> Result<Vec<TicketId>, StoreError> {
-    let marked: HashMap<String, i32> = dispatch_suggestions::table
+    let statuses: Vec<String> = AWAITING.iter().map(ToString::to_string).collect();
+    tickets::table
+        .inner_join(
+            dispatch_suggestions::table.on(dispatch_suggestions::ticket_id
+                .eq(tickets::id)
+                .and(dispatch_suggestions::ticket_version.eq(tickets::version))),
+        )
         .filter(dispatch_suggestions::manual.eq(true))
-        .select((
-            dispatch_suggestions::ticket_id,
-            dispatch_suggestions::ticket_version,
-        ))
-        .load::<(String, i32)>(conn)?
-        .into_iter()
-        .collect();
-    let ids: Vec<String> = marked.keys().cloned().collect();
-    let mut out = Vec::new();
-    for chunk in ids.chunks(500) {
-        for (id, v) in awaiting(conn, Some(chunk))? {
-            if marked.get(&id) == Some(&v) {
-                out.push(ticket_id(&id)?);
-            }
-        }
-    }
-    Ok(out)
+        .filter(tickets::status.eq_any(statuses))
+        .order((tickets::received_at.asc(), tickets::id.asc()))
+        .select(tickets::id)
+        .load::<String>(conn)?
+        .iter()
+        .map(|id| ticket_id(id))
+        .collect()
 }
 
-/// Those of `waiting` ((id, version), in order) that have no suggestion at that version.
-fn unmarked(
-    conn: &mut DbConn,
-    waiting: Vec<(String, i32)>,
-) -> Result<Vec<(String, i32)>, StoreError> {
-    let ids: Vec<&String> = waiting.iter().map(|(id, _)| id).collect();
-    let mut done: HashMap<String, i32> = HashMap::new();
-    for chunk in ids.chunks(500) {
-        done.extend(
-            dispatch_suggestions::table
-                .filter(dispatch_suggestions::ticket_id.eq_any(chunk))
-                .select((
-                    dispatch_suggestions::ticket_id,
-                    dispatch_suggestions::ticket_version,
-                ))
-                .load::<(String, i32)>(conn)?,
-        );
-    }
-    Ok(waiting
-        .into_iter()
-        .filter(|(id, v)| done.get(id) != Some(v))
-        .collect())
-}
+/// Where a sweep through the waiting tickets has got to: the last ticket it read, in the order
+/// of [`stale`] (received, then id).
+pub type Cursor = (chrono::NaiveDateTime, String);
 
 /// Tickets awaiting dispatch that have no suggestion at their current version, oldest first, at
-/// most `limit`.
-pub fn stale(conn: &mut DbConn, limit: usize) -> Result<Vec<TicketId>, StoreError> {
-    let waiting = awaiting(conn, None)?;
-    unmarked(conn, waiting)?
-        .into_iter()
-        .take(limit)
-        .map(|(id, _)| ticket_id(&id))
-        .collect()
+/// most `limit`, after `after` when given: one anti-join on the status index, so a sweep costs
+/// what it finds, not what is stored.
+pub fn stale(
+    conn: &mut DbConn,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> Result<Vec<(TicketId, Cursor)>, StoreError> {
+    stale_query(conn, after, None, limit)
 }
 
 /// Those of `ids` that await dispatch and have no suggestion at their current version: what a
 /// sweep after a batch of events has to do, without reading every waiting ticket.
 pub fn stale_among(conn: &mut DbConn, ids: &[TicketId]) -> Result<Vec<TicketId>, StoreError> {
     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    let mut waiting = Vec::new();
+    let mut out = Vec::new();
     for chunk in ids.chunks(500) {
-        waiting.extend(awaiting(conn, Some(chunk))?);
+        out.extend(
+            stale_query(conn, None, Some(chunk), chunk.len())?
+                .into_iter()
+                .map(|(id, _)| id),
+        );
     }
-    unmarked(conn, waiting)?
+    Ok(out)
+}
+
+fn stale_query(
+    conn: &mut DbConn,
+    after: Option<&Cursor>,
+    only: Option<&[String]>,
+    limit: usize,
+) -> Result<Vec<(TicketId, Cursor)>, StoreError> {
+    let statuses: Vec<String> = AWAITING.iter().map(ToString::to_string).collect();
+    let mut q = tickets::table
+        .left_join(
+            dispatch_suggestions::table.on(dispatch_suggestions::ticket_id
+                .eq(tickets::id)
+                .and(dispatch_suggestions::ticket_version.eq(tickets::version))),
+        )
+        .filter(dispatch_suggestions::ticket_id.is_null())
+        .filter(tickets::status.eq_any(statuses))
+        .select((tickets::id, tickets::received_at))
+        .order((tickets::received_at.asc(), tickets::id.asc()))
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .into_boxed();
+    if let Some(ids) = only {
+        q = q.filter(tickets::id.eq_any(ids.to_vec()));
+    }
+    if let Some((at, id)) = after {
+        q = q.filter(
+            tickets::received_at
+                .gt(*at)
+                .or(tickets::received_at.eq(*at).and(tickets::id.gt(id.clone()))),
+        );
+    }
+    q.load::<(String, chrono::NaiveDateTime)>(conn)?
         .into_iter()
-        .map(|(id, _)| ticket_id(&id))
+        .map(|(id, at)| Ok((ticket_id(&id)?, (at, id))))
         .collect()
 }
 
-/// Forgets the suggestions of tickets that no longer await dispatch. Returns how many.
+/// Forgets the suggestions of tickets that no longer await dispatch (one statement). Returns
+/// how many.
 pub fn prune(conn: &mut DbConn) -> Result<usize, StoreError> {
-    let marked: Vec<String> = dispatch_suggestions::table
-        .select(dispatch_suggestions::ticket_id)
-        .load(conn)?;
-    let mut gone = Vec::new();
-    for chunk in marked.chunks(500) {
-        let waiting: std::collections::HashSet<String> = awaiting(conn, Some(chunk))?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        gone.extend(chunk.iter().filter(|id| !waiting.contains(*id)).cloned());
-    }
-    let mut n = 0;
-    for chunk in gone.chunks(500) {
-        n += diesel::delete(
-            dispatch_suggestions::table.filter(dispatch_suggestions::ticket_id.eq_any(chunk)),
-        )
-        .execute(conn)?;
-    }
-    Ok(n)
+    let statuses: Vec<String> = AWAITING.iter().map(ToString::to_string).collect();
+    // NOT EXISTS, one index probe per stored suggestion (NOT IN over a subquery compares every
+    // suggestion with every waiting ticket).
+    Ok(diesel::delete(
+        dispatch_suggestions::table.filter(diesel::dsl::not(diesel::dsl::exists(
+            tickets::table
+                .filter(tickets::id.eq(dispatch_suggestions::ticket_id))
+                .filter(tickets::status.eq_any(statuses)),
+        ))),
+    )
+    .execute(conn)?)
 }

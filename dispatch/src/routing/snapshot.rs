@@ -2,6 +2,7 @@
 //! names and the areas, and rebuilt when any of them changed (each has a cheap fingerprint: a
 //! count and a latest change, or the rules' audit revision). One classifier model per process.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDateTime;
@@ -119,21 +120,11 @@ impl Suggester {
     /// returned it; only units its centre may dispatch to.
     pub fn for_ticket(&self, conn: &mut DbConn, t: &Ticket) -> Result<UnitSuggestion, StoreError> {
         let router = self.router(conn)?;
-        let excluded = returned_by(conn, t.id)?;
-        let within = units::get(conn, t.centre_id).ok().map(|c| {
-            let r: UnitRef = c.as_ref();
-            jurisdiction(&r).to_owned()
-        });
-        Ok(router.suggest(
-            &Appeal {
-                title: &t.title,
-                detail: &t.detail,
-                address: t.address.as_deref(),
-                point: t.latitude.zip(t.longitude),
-                category_id: t.category_id,
-            },
-            &Bounds { excluded, within },
-        ))
+        let pending = pending(conn, vec![t.clone()])?;
+        Ok(pending
+            .first()
+            .map(|p| p.suggest(&router))
+            .unwrap_or_else(|| router.suggest(&appeal(t), &Bounds::default())))
     }
 
     /// Suggests for the ticket and stores the mark (the manual queue), in the caller's
@@ -145,53 +136,160 @@ impl Suggester {
     ) -> Result<(Ticket, UnitSuggestion), StoreError> {
         let t = tickets::get(conn, id)?;
         let s = self.for_ticket(conn, &t)?;
-        marks::store(
-            conn,
-            &Mark {
-                ticket_id: t.id,
-                ticket_version: t.version,
-                unit_id: s.units.first().map(|u| u.unit.id),
-                confidence: f64::from(s.confidence),
-                manual: s.manual,
-                computed_at: hotline_core::db::now(),
-            },
-        )?;
+        marks::store(conn, &mark_of(&t, &s))?;
         Ok((t, s))
     }
 
-    /// Suggests for up to `limit` tickets awaiting dispatch that have no current suggestion.
-    /// Returns how many were done.
-    pub fn sweep(&self, conn: &mut DbConn, limit: usize) -> Result<usize, StoreError> {
-        marks::prune(conn)?;
-        let ids = marks::stale(conn, limit)?;
-        for id in &ids {
-            self.mark(conn, *id)?;
-        }
-        Ok(ids.len())
+    /// A sweep's reading of those of `ids` that await dispatch with no current suggestion: the
+    /// router and what their suggestions need. Reads only, so it runs outside the writer;
+    /// [`Work::marks`] classifies without the database and [`marks::store_all`] writes the
+    /// result in one short transaction. A ticket that changes meanwhile gets a mark at its old
+    /// version, which the next sweep (its event wakes one) replaces.
+    pub fn gather_these(&self, conn: &mut DbConn, ids: &[TicketId]) -> Result<Work, StoreError> {
+        let ids = marks::stale_among(conn, ids)?;
+        self.work(conn, ids, None)
     }
 
-    /// Suggests for those of `ids` that await dispatch with no current suggestion (the tickets
-    /// of a batch of events). Returns how many were done.
-    pub fn sweep_these(&self, conn: &mut DbConn, ids: &[TicketId]) -> Result<usize, StoreError> {
-        let stale = marks::stale_among(conn, ids)?;
-        for id in &stale {
-            self.mark(conn, *id)?;
+    /// [`Suggester::gather_these`] for the next `limit` tickets that need a suggestion after
+    /// `after` in received order; [`Work::cursor`] is where the next round starts.
+    pub fn gather_after(
+        &self,
+        conn: &mut DbConn,
+        after: Option<&marks::Cursor>,
+        limit: usize,
+    ) -> Result<Work, StoreError> {
+        let found = marks::stale(conn, after, limit)?;
+        let cursor = found.last().map(|(_, c)| c.clone());
+        let ids = found.into_iter().map(|(id, _)| id).collect();
+        self.work(conn, ids, cursor)
+    }
+
+    fn work(
+        &self,
+        conn: &mut DbConn,
+        ids: Vec<TicketId>,
+        cursor: Option<marks::Cursor>,
+    ) -> Result<Work, StoreError> {
+        if ids.is_empty() {
+            return Ok(Work {
+                router: None,
+                pending: Vec::new(),
+                cursor,
+            });
         }
-        Ok(stale.len())
+        let router = self.router(conn)?;
+        let tickets = tickets::get_many(conn, &ids)?;
+        Ok(Work {
+            router: Some(router),
+            pending: pending(conn, tickets)?,
+            cursor,
+        })
     }
 }
 
-/// The units that returned the ticket (read from its events): the ping-pong guard never
-/// suggests them again.
-pub fn returned_by(conn: &mut DbConn, id: TicketId) -> Result<Vec<UnitId>, StoreError> {
-    let mut out: Vec<UnitId> = Vec::new();
-    for e in events::for_ticket(conn, id)? {
+/// Tickets to suggest for and the router to do it with (see [`Suggester::gather`]).
+pub struct Work {
+    router: Option<Arc<Router>>,
+    pending: Vec<Pending>,
+    cursor: Option<marks::Cursor>,
+}
+
+impl Work {
+    /// How many tickets this work suggests for.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// The last ticket a [`Suggester::gather_after`] read: where the next round starts.
+    pub fn cursor(&self) -> Option<&marks::Cursor> {
+        self.cursor.as_ref()
+    }
+
+    /// Classifies every ticket: the marks to store. CPU only, no database.
+    pub fn marks(&self) -> Vec<Mark> {
+        let Some(router) = &self.router else {
+            return Vec::new();
+        };
+        self.pending
+            .iter()
+            .map(|p| mark_of(&p.ticket, &p.suggest(router)))
+            .collect()
+    }
+}
+
+/// One ticket with the bounds of its suggestion.
+struct Pending {
+    ticket: Ticket,
+    bounds: Bounds,
+}
+
+impl Pending {
+    fn suggest(&self, router: &Router) -> UnitSuggestion {
+        router.suggest(&appeal(&self.ticket), &self.bounds)
+    }
+}
+
+fn appeal(t: &Ticket) -> Appeal<'_> {
+    Appeal {
+        title: &t.title,
+        detail: &t.detail,
+        address: t.address.as_deref(),
+        point: t.latitude.zip(t.longitude),
+        category_id: t.category_id,
+    }
+}
+
+fn mark_of(t: &Ticket, s: &UnitSuggestion) -> Mark {
+    Mark {
+        ticket_id: t.id,
+        ticket_version: t.version,
+        unit_id: s.units.first().map(|u| u.unit.id),
+        confidence: f64::from(s.confidence),
+        manual: s.manual,
+        computed_at: hotline_core::db::now(),
+    }
+}
+
+/// The bounds of each ticket's suggestion: never a unit that returned it (the ping-pong guard),
+/// only units its centre may dispatch to. A few statements for all of them.
+fn pending(conn: &mut DbConn, tickets: Vec<Ticket>) -> Result<Vec<Pending>, StoreError> {
+    let ids: Vec<TicketId> = tickets.iter().map(|t| t.id).collect();
+    let mut returned: HashMap<TicketId, Vec<UnitId>> = HashMap::new();
+    for e in events::of_kind_for(conn, "returned", &ids)? {
         if let Change::Returned { .. } = e.event.change
             && let Some(u) = e.event.actor_unit_id
-            && !out.contains(&u)
         {
-            out.push(u);
+            let seen = returned.entry(e.event.ticket_id).or_default();
+            if !seen.contains(&u) {
+                seen.push(u);
+            }
         }
+    }
+    let mut within: HashMap<UnitId, Option<String>> = HashMap::new();
+    let mut out = Vec::with_capacity(tickets.len());
+    for ticket in tickets {
+        let centre = match within.get(&ticket.centre_id) {
+            Some(w) => w.clone(),
+            None => {
+                let w = units::get(conn, ticket.centre_id).ok().map(|c| {
+                    let r: UnitRef = c.as_ref();
+                    jurisdiction(&r).to_owned()
+                });
+                within.insert(ticket.centre_id, w.clone());
+                w
+            }
+        };
+        out.push(Pending {
+            bounds: Bounds {
+                excluded: returned.remove(&ticket.id).unwrap_or_default(),
+                within: centre,
+            },
+            ticket,
+        });
     }
     Ok(out)
 }

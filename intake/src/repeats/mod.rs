@@ -180,9 +180,11 @@ fn open_statuses() -> Vec<String> {
         .collect()
 }
 
+/// id, number, version, title, the start of the detail, address, latitude, longitude.
 type ComparedRow = (
     String,
     String,
+    i32,
     String,
     String,
     Option<String>,
@@ -193,6 +195,7 @@ type ComparedRow = (
 fn compared_columns() -> (
     tickets::id,
     tickets::number,
+    tickets::version,
     tickets::title,
     diesel::expression::SqlLiteral<diesel::sql_types::Text>,
     tickets::address,
@@ -202,6 +205,7 @@ fn compared_columns() -> (
     (
         tickets::id,
         tickets::number,
+        tickets::version,
         tickets::title,
         diesel::dsl::sql::<diesel::sql_types::Text>(&format!(
             "substr(tickets.detail, 1, {})",
@@ -213,49 +217,47 @@ fn compared_columns() -> (
     )
 }
 
-/// Analyses a compared ticket. A check compares a new appeal with up to [`MAX_COMPARED`] recent
-/// ones, mostly the same ones as the check before, so analyses are kept (at most
-/// [`ANALYSES_KEPT`], then all are dropped), keyed by the ticket, a digest of the text analysed
-/// and the gazetteer it was analysed with: a changed text or org tree is analysed afresh.
+type Kept = HashMap<(String, i32, u64), Arc<Analysis>>;
+
+/// Analyses of compared tickets. A check compares a new appeal with up to [`MAX_COMPARED`]
+/// recent ones, mostly the same ones as the check before, so analyses are kept (at most
+/// [`ANALYSES_KEPT`], then all are dropped), keyed by the ticket, its version (every change of a
+/// ticket is a new version) and the gazetteer it was analysed with. A check reads the versions
+/// of the tickets it compares first, and their text only for those not kept.
+static KEPT: Mutex<Option<Kept>> = Mutex::new(None);
+
+fn kept() -> std::sync::MutexGuard<'static, Option<Kept>> {
+    KEPT.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The kept analysis of a ticket at a version, if any.
+fn kept_analysis(g: &Gazetteer, id: &str, version: i32) -> Option<Arc<Analysis>> {
+    kept()
+        .as_ref()
+        .and_then(|m| m.get(&(id.to_owned(), version, g.generation)).cloned())
+}
+
+/// Analyses a compared ticket (or takes the kept analysis).
 fn analyse_row(g: &Gazetteer, r: &ComparedRow) -> Arc<Analysis> {
-    type Key = (String, u64, u64);
-    static KEPT: Mutex<Option<HashMap<Key, Arc<Analysis>>>> = Mutex::new(None);
-    let digest = {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::hash::DefaultHasher::new();
-        (
-            &r.2,
-            &r.3,
-            &r.4,
-            r.5.map(f64::to_bits),
-            r.6.map(f64::to_bits),
-        )
-            .hash(&mut h);
-        h.finish()
-    };
-    let key: Key = (r.0.clone(), digest, g.generation);
-    let lock = || {
-        KEPT.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    };
-    if let Some(a) = lock().as_ref().and_then(|m| m.get(&key)) {
-        return a.clone();
+    if let Some(a) = kept_analysis(g, &r.0, r.2) {
+        return a;
     }
     let a = Arc::new(analyse(
         g,
         &Appeal {
-            title: &r.2,
-            detail: &r.3,
-            address: r.4.as_deref(),
-            point: r.5.zip(r.6),
+            title: &r.3,
+            detail: &r.4,
+            address: r.5.as_deref(),
+            point: r.6.zip(r.7),
         },
     ));
-    let mut kept = lock();
+    let mut kept = kept();
     let map = kept.get_or_insert_with(HashMap::new);
     if map.len() >= ANALYSES_KEPT {
         map.clear();
     }
-    map.insert(key, a.clone());
+    map.insert((r.0.clone(), r.2, g.generation), a.clone());
     a
 }
 
@@ -347,17 +349,34 @@ pub fn candidates(
         }
         let mut similar = Vec::new();
         for chunk in ids.chunks(500) {
-            let rows: Vec<ComparedRow> = tickets::table
+            // The open ones with their versions, then the text of those not analysed before.
+            let open_now: Vec<(String, String, i32)> = tickets::table
                 .filter(tickets::id.eq_any(chunk))
                 .filter(tickets::status.eq_any(&open))
-                .select(compared_columns())
+                .select((tickets::id, tickets::number, tickets::version))
                 .load(conn)?;
-            for r in &rows {
-                let other = analyse_row(&g, r);
+            let mut compared: Vec<(String, String, Arc<Analysis>)> = Vec::new();
+            let mut unread: Vec<&str> = Vec::new();
+            for (id, number, version) in &open_now {
+                match kept_analysis(&g, id, *version) {
+                    Some(a) => compared.push((id.clone(), number.clone(), a)),
+                    None => unread.push(id),
+                }
+            }
+            if !unread.is_empty() {
+                let rows: Vec<ComparedRow> = tickets::table
+                    .filter(tickets::id.eq_any(&unread))
+                    .select(compared_columns())
+                    .load(conn)?;
+                for r in &rows {
+                    compared.push((r.0.clone(), r.1.clone(), analyse_row(&g, r)));
+                }
+            }
+            for (id, number, other) in compared {
                 if let Some((near, score)) = similar_nearby(&me, &other) {
                     similar.push(Candidate {
-                        ticket_id: parse_id(&r.0)?,
-                        number: r.1.clone(),
+                        ticket_id: parse_id(&id)?,
+                        number,
                         score,
                         reason: Reason::SimilarNearby,
                         near: Some(near),
