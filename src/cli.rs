@@ -82,6 +82,15 @@ pub enum LoadgenCommand {
     /// Signed appeals through the app API (POST /api/v1/appeals): closed loop for the maximum
     /// rate, or open loop at --rate; prints p50/p99/p99.9 latency and errors.
     Intake(crate::loadgen::intake::IntakeArgs),
+    /// A centre's consoles on the websocket hub: opens --connections authenticated websockets
+    /// (units' queues and wallboards), changes tickets at --rate through the API and reports
+    /// delivery latency p50/p99/max, deliveries per second, refused and dropped connections and
+    /// the server's memory. The tokens come from `hotline loadgen ws-setup`.
+    Ws(crate::loadgen::ws::WsArgs),
+    /// Prepares a database for `loadgen ws`: handling units under a government, their handlers
+    /// and the centre's dispatchers with live bearer sessions (one shared password hash, no
+    /// logins), and per unit one ticket in handling; writes the tokens file.
+    WsSetup(crate::loadgen::ws::setup::WsSetupArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -360,6 +369,29 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 .build()?
                 .block_on(crate::loadgen::intake::run(args.clone()))?;
             report.print(&what);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Loadgen(LoadgenCommand::Ws(args)) => {
+            crate::telemetry::init(cli.log_format.unwrap_or(LogFormat::Text));
+            let report = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(crate::loadgen::ws::run(args.clone()))?;
+            report.print();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Loadgen(LoadgenCommand::WsSetup(args)) => {
+            let s = settings(cli, &args.data, None)?;
+            crate::telemetry::init(s.log_format);
+            let out = args
+                .out
+                .clone()
+                .unwrap_or_else(|| s.data_dir.join("ws-tokens.txt"));
+            let hotline = crate::server::open(&s)?;
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(crate::loadgen::ws::setup::run(hotline, args, out))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin(AdminCommand::Open311Key(cmd)) => {

@@ -74,6 +74,9 @@ pub struct ConsoleSettings {
     /// Origins besides the server's own (and `mail.site_url`) that may open `/ws`, e.g.
     /// `["https://12345.example.gov.cn"]`.
     pub allowed_origins: Vec<String>,
+    /// Seconds after which a node that stopped its presence heartbeat (a crash) counts as gone,
+    /// and its agents as offline.
+    pub presence_ttl_seconds: f64,
 }
 
 impl Default for ConsoleSettings {
@@ -86,6 +89,7 @@ impl Default for ConsoleSettings {
             max_topics: d.max_topics,
             session_check_seconds: d.session_check.as_secs(),
             allowed_origins: d.allowed_origins,
+            presence_ttl_seconds: d.presence_ttl.as_secs_f64(),
         }
     }
 }
@@ -106,6 +110,11 @@ impl ConsoleSettings {
         if self.max_topics == 0 {
             anyhow::bail!("console.max_topics: must be 1 or more");
         }
+        if !(self.presence_ttl_seconds.is_finite()
+            && (1.0..=3600.0).contains(&self.presence_ttl_seconds))
+        {
+            anyhow::bail!("console.presence_ttl_seconds: must be 1 to 3600");
+        }
         let mut origins = self.allowed_origins.clone();
         if !site_url.trim().is_empty() {
             // The origin of the staff pages' URL: scheme and authority, no path.
@@ -123,6 +132,7 @@ impl ConsoleSettings {
             max_topics: self.max_topics,
             session_check: std::time::Duration::from_secs(self.session_check_seconds.max(1)),
             allowed_origins: origins,
+            presence_ttl: std::time::Duration::from_secs_f64(self.presence_ttl_seconds),
             ..hotline_console::ConsoleConfig::default()
         })
     }

@@ -5,7 +5,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    actions, auth, catalogue, dispatch, events, ops, queues, tickets, time_rules, users,
+    actions, auth, catalogue, claims, dispatch, events, ops, queues, tickets, time_rules, users,
 };
 
 #[derive(OpenApi)]
@@ -21,6 +21,7 @@ use crate::routes::{
         actions::rule, actions::request_extension, actions::approve_extension, actions::deny_extension,
         actions::suspend, actions::resume, actions::reply, actions::return_visit, actions::rate,
         actions::redo, actions::supervise, actions::merge, actions::withdraw, actions::close,
+        claims::claim, claims::release,
         events::after,
         catalogue::list_units, catalogue::get_unit, catalogue::create_unit, catalogue::update_unit,
         catalogue::list_categories, catalogue::create_category, catalogue::update_category,

@@ -207,6 +207,7 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the console hub: {e}"))?;
     let console = web::Data::from(console);
+    let console_at_stop = console.clone();
     let data = web::Data::new(hotline.clone());
     let pages = web::Data::new(crate::pages::Pages::new(settings.cookie_secure)?);
     let limit = BodyLimit(settings.max_body_bytes);
@@ -278,8 +279,7 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
         task.abort();
     }
     sweeper.abort();
-    live.feed.abort();
-    drop(live.listener);
+    console_at_stop.stop(live, &hotline).await;
     // Requests that finished during shutdown may have committed events: number them now.
     if let Err(e) = hotline.bus.sequence_now(&hotline.db).await {
         tracing::warn!(error = %e, "final sequencing failed; the next start will do it");

@@ -21,6 +21,9 @@ pub struct ConsoleConfig {
     /// How often the follower reads the event table even when nothing woke it (a safety net
     /// behind the local bus and PostgreSQL notifications).
     pub poll: Duration,
+    /// A node whose presence heartbeat is older than this is taken for dead and its
+    /// connections' presence released; each node beats every third of it.
+    pub presence_ttl: Duration,
 }
 
 impl Default for ConsoleConfig {
@@ -33,6 +36,7 @@ impl Default for ConsoleConfig {
             session_check: Duration::from_secs(300),
             allowed_origins: Vec::new(),
             poll: Duration::from_secs(5),
+            presence_ttl: Duration::from_secs(30),
         }
     }
 }

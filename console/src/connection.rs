@@ -9,14 +9,16 @@ use std::time::{Duration, Instant};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use bytestring::ByteString;
 use hotline_core::http::Caller;
-use hotline_core::store::{events, sessions, users};
+use hotline_core::ids::TicketId;
+use hotline_core::store::{events, presence as presence_store, sessions, tickets, users};
 use hotline_core::workflow::Hotline;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::Console;
 use crate::feed;
-use crate::hub::{Conn, Outgoing};
+use crate::hub::{Conn, NOT_AN_EVENT, Outgoing};
+use crate::presence;
 use crate::protocol::{self, ClientMessage, Refusal};
 use crate::topics::{self, Target, Targets, Topic};
 
@@ -42,14 +44,20 @@ struct Connection {
     floor: i64,
     bad: u32,
     bad_since: Instant,
+    /// The tickets this connection views (false) or edits (true).
+    watching: BTreeMap<TicketId, bool>,
 }
 
-/// Takes the connection out of the hub however the task ends.
+/// The most tickets one connection may view or edit at once.
+const MAX_WATCHING: usize = 20;
+
+/// Takes the connection out of the hub, and releases its presence, however the task ends.
 struct Unregister(Arc<Console>, u64);
 
 impl Drop for Unregister {
     fn drop(&mut self) {
         self.0.hub.unregister(self.1);
+        self.0.presence.disconnect(self.1);
     }
 }
 
@@ -62,6 +70,7 @@ pub async fn run(
 ) {
     let (conn, rx) = console.hub.register(&caller.scope, console.config.buffer);
     let _guard = Unregister(console.clone(), conn.id);
+    console.presence.connect(conn.id, caller.user.id).await;
     let mut c = Connection {
         console,
         hotline,
@@ -72,6 +81,7 @@ pub async fn run(
         floor: 0,
         bad: 0,
         bad_since: Instant::now(),
+        watching: BTreeMap::new(),
     };
     let end = c.serve(stream, rx).await;
     if let End::Close(code, reason) = end {
@@ -129,7 +139,11 @@ impl Connection {
                 }
                 out = rx.recv() => {
                     let Some(out) = out else { return End::Gone };
-                    if out.seq > self.floor {
+                    if out.seq == NOT_AN_EVENT {
+                        if let Err(e) = self.send(out.text).await {
+                            return e;
+                        }
+                    } else if out.seq > self.floor {
                         self.floor = out.seq;
                         if let Err(e) = self.send(out.text).await {
                             return e;
@@ -194,7 +208,30 @@ impl Connection {
         let id = req.id.as_ref();
         let answer = match req.message {
             ClientMessage::Ping => Ok(protocol::pong(id, self.console.hub.last_seq())),
-            ClientMessage::Subscribe { topics } => self.subscribe(id, topics).await,
+            ClientMessage::Subscribe { topics } => {
+                return match self.subscribe(id, topics).await {
+                    Ok((text, new)) => {
+                        self.send(text.into()).await?;
+                        self.snapshots(&new).await
+                    }
+                    Err(r) => self.refuse(id, r).await,
+                };
+            }
+            ClientMessage::Presence { state } => {
+                self.console
+                    .presence
+                    .set_state(self.caller.user.id, state)
+                    .await;
+                Ok(protocol::presence_set(id, state))
+            }
+            ClientMessage::Viewing { ticket_id } => self.watch(id, ticket_id, false).await,
+            ClientMessage::Editing { ticket_id } => self.watch(id, ticket_id, true).await,
+            ClientMessage::Leave { ticket_id } => {
+                if self.watching.remove(&ticket_id).is_some() {
+                    self.console.presence.leave(self.conn.id, ticket_id).await;
+                }
+                Ok(self.watching_text(id))
+            }
             ClientMessage::Unsubscribe { topics } => self.unsubscribe(id, &topics),
             ClientMessage::Resume { after } => return self.resume(id, after).await,
         };
@@ -229,11 +266,107 @@ impl Connection {
         self.console.hub.set_targets(self.conn.id, targets);
     }
 
+    fn watching_text(&self, id: Option<&Value>) -> String {
+        let list: Vec<(TicketId, bool)> = self.watching.iter().map(|(t, e)| (*t, *e)).collect();
+        protocol::watching(id, &list)
+    }
+
+    /// Views or edits a ticket the caller may see.
+    async fn watch(
+        &mut self,
+        id: Option<&Value>,
+        ticket: TicketId,
+        editing: bool,
+    ) -> Result<String, Refusal> {
+        if !self.watching.contains_key(&ticket) && self.watching.len() >= MAX_WATCHING {
+            return Err(Refusal::invalid(
+                "ticket_id",
+                format!(
+                    "a connection views or edits at most {MAX_WATCHING} tickets: leave one first"
+                ),
+            ));
+        }
+        if self.watching.get(&ticket) == Some(&editing) {
+            return Ok(self.watching_text(id));
+        }
+        let scope = self.caller.scope.clone();
+        let visible = self
+            .hotline
+            .db
+            .run(move |c| match tickets::get_visible(c, ticket, &scope) {
+                Ok(_) => Ok(true),
+                Err(hotline_core::StoreError::NotFound(_)) => Ok(false),
+                Err(e) => Err(e),
+            })
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "console: reading a ticket failed");
+                Refusal::internal()
+            })?;
+        if !visible {
+            return Err(Refusal::new(
+                "not_found",
+                Some("ticket_id".into()),
+                format!("no ticket {ticket}"),
+            ));
+        }
+        self.watching.insert(ticket, editing);
+        self.console
+            .presence
+            .watch(self.conn.id, self.caller.user.id, ticket, editing)
+            .await;
+        Ok(self.watching_text(id))
+    }
+
+    /// After a subscribe: who is present among what the new topics select, and who views or
+    /// edits each newly subscribed ticket.
+    async fn snapshots(&mut self, new: &[Target]) -> Result<(), End> {
+        let targets = Targets::of(new);
+        let people_wanted = targets.wants_presence();
+        let tickets: Vec<TicketId> = targets.tickets.iter().copied().collect();
+        if !people_wanted && tickets.is_empty() {
+            return Ok(());
+        }
+        let cutoff = self.console.presence.cutoff();
+        let read = self
+            .hotline
+            .db
+            .run(move |c| {
+                let people = if people_wanted {
+                    presence_store::present(c, None, cutoff)?
+                } else {
+                    Vec::new()
+                };
+                let mut watched = Vec::with_capacity(tickets.len());
+                for t in tickets {
+                    watched.push((t, presence_store::watchers(c, t, cutoff)?));
+                }
+                Ok::<_, hotline_core::StoreError>((people, watched))
+            })
+            .await;
+        let (people, watched) = match read {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "console: reading presence failed");
+                return self.refuse(None, Refusal::internal()).await;
+            }
+        };
+        if people_wanted {
+            let mine = presence::selected(&people, &self.conn.scope, &targets);
+            self.send(presence::presence_message(true, &mine)).await?;
+        }
+        for (t, w) in &watched {
+            self.send(presence::watchers_message(*t, w)).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds topics; answers with the `subscribed` text and the targets that are new.
     async fn subscribe(
         &mut self,
         id: Option<&Value>,
         topics: Vec<String>,
-    ) -> Result<String, Refusal> {
+    ) -> Result<(String, Vec<Target>), Refusal> {
         let caller = self.caller.clone();
         let resolved = self
             .hotline
@@ -257,9 +390,14 @@ impl Connection {
                 ),
             ));
         }
+        let added: Vec<Target> = resolved
+            .iter()
+            .filter(|(t, _)| !self.topics.contains_key(t))
+            .map(|(_, target)| *target)
+            .collect();
         self.topics.extend(resolved);
         self.apply_topics();
-        Ok(protocol::subscribed(id, &self.topic_names()))
+        Ok((protocol::subscribed(id, &self.topic_names()), added))
     }
 
     fn unsubscribe(&mut self, id: Option<&Value>, topics: &[String]) -> Result<String, Refusal> {

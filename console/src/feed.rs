@@ -13,7 +13,7 @@ use bytestring::ByteString;
 use chrono::{DateTime, Utc};
 use hotline_core::bus::EventBus;
 use hotline_core::domain::{AppealType, Urgency};
-use hotline_core::ids::{CategoryId, TicketId, TicketNumber, UnitId};
+use hotline_core::ids::{CategoryId, TicketId, TicketNumber, UnitId, UserId};
 use hotline_core::scope::Scope;
 use hotline_core::store::events::{self, EventView, StoredEvent};
 use hotline_core::store::tickets;
@@ -49,6 +49,8 @@ pub struct TicketSummary {
     pub received_at: DateTime<Utc>,
     pub sign_deadline: Option<DateTime<Utc>>,
     pub handle_deadline: Option<DateTime<Utc>>,
+    /// Who has claimed the ticket (认领), if anyone.
+    pub claimed_by: Option<UserId>,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
@@ -73,6 +75,7 @@ impl From<&Ticket> for TicketSummary {
             received_at: t.received_at,
             sign_deadline: t.sign_deadline,
             handle_deadline: t.handle_deadline,
+            claimed_by: t.claimed_by,
             version: t.version,
             updated_at: t.updated_at,
         }

@@ -45,9 +45,13 @@ pub struct Published {
 /// A message queued for a connection.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
+    /// The event's sequence number; [`NOT_AN_EVENT`] for presence and watchers.
     pub seq: i64,
     pub text: ByteString,
 }
+
+/// The `seq` of a queued message that is not an event (always sent, never deduplicated).
+pub const NOT_AN_EVENT: i64 = 0;
 
 /// The hub's side of one connection.
 pub struct Conn {
@@ -65,6 +69,19 @@ impl Conn {
     pub fn is_too_slow(&self) -> bool {
         self.too_slow.load(Ordering::Acquire)
     }
+
+    /// Queues a message that is not an event; a full queue marks the connection too slow.
+    fn queue(&self, text: &ByteString) {
+        let out = Outgoing {
+            seq: NOT_AN_EVENT,
+            text: text.clone(),
+        };
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(out)
+            && !self.too_slow.swap(true, Ordering::AcqRel)
+        {
+            self.kill.notify_one();
+        }
+    }
 }
 
 #[derive(Default)]
@@ -73,6 +90,9 @@ struct Index {
     units: HashMap<UnitId, HashMap<u64, Arc<Conn>>>,
     tickets: HashMap<TicketId, HashMap<u64, Arc<Conn>>>,
     scoped: HashMap<u64, Arc<Conn>>,
+    /// Who follows the presence of a unit's staff, or of everyone in their scope.
+    presence_units: HashMap<UnitId, HashMap<u64, Arc<Conn>>>,
+    presence_scoped: HashMap<u64, Arc<Conn>>,
 }
 
 fn remove_from<K: Hash + Eq>(map: &mut HashMap<K, HashMap<u64, Arc<Conn>>>, key: &K, id: u64) {
@@ -95,6 +115,12 @@ impl Index {
         if old.scope {
             self.scoped.remove(&id);
         }
+        for u in &old.presence_units {
+            remove_from(&mut self.presence_units, u, id);
+        }
+        if old.presence_scope {
+            self.presence_scoped.remove(&id);
+        }
     }
 
     fn index(&mut self, conn: &Arc<Conn>, new: &Targets) {
@@ -112,6 +138,15 @@ impl Index {
         }
         if new.scope {
             self.scoped.insert(conn.id, conn.clone());
+        }
+        for u in &new.presence_units {
+            self.presence_units
+                .entry(*u)
+                .or_default()
+                .insert(conn.id, conn.clone());
+        }
+        if new.presence_scope {
+            self.presence_scoped.insert(conn.id, conn.clone());
         }
     }
 }
@@ -220,6 +255,74 @@ impl Hub {
             index.unindex(id, &old);
             self.connections.fetch_sub(1, Ordering::Relaxed);
         }
+    }
+
+    /// Queues the presence changes of one batch: every connection that follows the unit of at
+    /// least one of `changes` (by unit, or by scope: wallboards) gets **one** message listing
+    /// the changes it may see, made by `render`. Ten thousand consoles connecting at once are
+    /// then a few messages per wallboard, not one per connection, which would overflow its
+    /// queue and close it as too slow.
+    pub fn send_presence<T>(&self, changes: &[(UnitId, T)], render: impl Fn(&[&T]) -> ByteString) {
+        let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
+        let mut per_conn: HashMap<u64, (Arc<Conn>, Vec<&T>)> = HashMap::new();
+        for (unit, change) in changes {
+            for conn in index
+                .presence_units
+                .get(unit)
+                .into_iter()
+                .flat_map(HashMap::values)
+            {
+                per_conn
+                    .entry(conn.id)
+                    .or_insert_with(|| (conn.clone(), Vec::new()))
+                    .1
+                    .push(change);
+            }
+            for conn in index.presence_scoped.values() {
+                if !conn.scope.sees(&[*unit]) {
+                    continue;
+                }
+                let entry = per_conn
+                    .entry(conn.id)
+                    .or_insert_with(|| (conn.clone(), Vec::new()));
+                // A unit follower that is also scoped has it once.
+                if !entry.1.last().is_some_and(|c| std::ptr::eq(*c, change)) {
+                    entry.1.push(change);
+                }
+            }
+        }
+        drop(index);
+        for (conn, mine) in per_conn.into_values() {
+            conn.queue(&render(&mine));
+        }
+    }
+
+    /// Queues a message on the connections subscribed to one ticket.
+    pub fn send_to_ticket(&self, ticket: TicketId, text: &ByteString) {
+        let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
+        for conn in index
+            .tickets
+            .get(&ticket)
+            .into_iter()
+            .flat_map(HashMap::values)
+        {
+            conn.queue(text);
+        }
+    }
+
+    /// Queues a message on one connection.
+    pub fn send_one(&self, conn: &Conn, text: &ByteString) {
+        conn.queue(text);
+    }
+
+    /// Every connection with its scope and targets (for a presence resync).
+    pub fn presence_targets(&self) -> Vec<(Arc<Conn>, Arc<ScopeSet>, Targets)> {
+        let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
+        index
+            .targets
+            .values()
+            .map(|(c, t)| (c.clone(), c.scope.clone(), t.clone()))
+            .collect()
     }
 
     /// Queues each event, in order, on every connection that selected it and may see it.

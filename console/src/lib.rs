@@ -12,6 +12,7 @@ mod connection;
 pub mod feed;
 pub mod hub;
 pub mod listener;
+pub mod presence;
 pub mod protocol;
 pub mod routes;
 pub mod topics;
@@ -30,6 +31,8 @@ pub struct Console {
     pub config: ConsoleConfig,
     pub hub: Arc<hub::Hub>,
     wake: Arc<feed::Wake>,
+    pub presence: Arc<presence::Presence>,
+    inbox: std::sync::Mutex<Option<presence::Inbox>>,
     /// Allowed origins besides the server's own, normalized.
     origins: Vec<String>,
 }
@@ -37,13 +40,17 @@ pub struct Console {
 /// What [`Console::start`] runs; dropping it stops the listener (abort the task to stop the feed).
 pub struct Running {
     pub feed: tokio::task::JoinHandle<()>,
+    pub presence: tokio::task::JoinHandle<()>,
     pub listener: Option<listener::Listener>,
 }
 
 impl Console {
     pub fn new(config: ConsoleConfig) -> Arc<Self> {
+        let (presence, inbox) = presence::Presence::new(config.presence_ttl);
         Arc::new(Self {
             origins: config.normalized_origins(),
+            presence,
+            inbox: std::sync::Mutex::new(Some(inbox)),
             config,
             hub: Arc::new(hub::Hub::new()),
             wake: Arc::new(feed::Wake::default()),
@@ -61,7 +68,11 @@ impl Console {
         let last = hotline.db.run(events::last_seq).await?;
         self.hub.start_at(last);
         let listener = match hotline.db.backend() {
-            Backend::Postgres => Some(listener::spawn(database_url.to_owned(), self.wake.clone())?),
+            Backend::Postgres => Some(listener::spawn(
+                database_url.to_owned(),
+                self.wake.clone(),
+                self.presence.clone(),
+            )?),
             Backend::Sqlite => None,
         };
         let feed = feed::Feed {
@@ -71,6 +82,31 @@ impl Console {
             poll: self.config.poll,
         };
         let feed = tokio::spawn(feed.run(hotline.bus.clone()));
-        Ok(Running { feed, listener })
+        let inbox = self
+            .inbox
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .ok_or("the console hub is already started")?;
+        let presence = tokio::spawn(self.presence.clone().run(
+            inbox,
+            hotline.db.clone(),
+            self.hub.clone(),
+        ));
+        Ok(Running {
+            feed,
+            presence,
+            listener,
+        })
+    }
+
+    /// Removes this node's presence (a clean shutdown; a crash expires by the heartbeat).
+    pub async fn stop(&self, running: Running, hotline: &Hotline) {
+        running.feed.abort();
+        running.presence.abort();
+        drop(running.listener);
+        if let Err(e) = self.presence.forget_node(&hotline.db).await {
+            tracing::warn!(error = %e, "console presence: removing this node failed");
+        }
     }
 }

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use hotline_core::store::events::NOTIFY_CHANNEL;
+use hotline_core::store::presence::NOTIFY_CHANNEL as PRESENCE_CHANNEL;
+
+use crate::presence::Presence;
 
 use crate::feed::Wake;
 
@@ -34,12 +37,12 @@ impl Drop for Listener {
 }
 
 /// Starts the listener thread on `url`.
-pub fn spawn(url: String, wake: Arc<Wake>) -> std::io::Result<Listener> {
+pub fn spawn(url: String, wake: Arc<Wake>, presence: Arc<Presence>) -> std::io::Result<Listener> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     std::thread::Builder::new()
         .name("hotline-listen".into())
-        .spawn(move || run(&url, &wake, &flag))?;
+        .spawn(move || run(&url, &wake, &presence, &flag))?;
     Ok(Listener { stop })
 }
 
@@ -52,12 +55,12 @@ fn connect(url: &str) -> Result<PgConnection, diesel::result::Error> {
     })?;
     // The name lets an operator (and the tests) find this session in pg_stat_activity.
     c.batch_execute(&format!(
-        "SET application_name = 'hotline-listen'; LISTEN {NOTIFY_CHANNEL}"
+        "SET application_name = 'hotline-listen'; LISTEN {NOTIFY_CHANNEL}; LISTEN {PRESENCE_CHANNEL}"
     ))?;
     Ok(c)
 }
 
-fn run(url: &str, wake: &Wake, stop: &AtomicBool) {
+fn run(url: &str, wake: &Wake, presence: &Presence, stop: &AtomicBool) {
     let mut backoff = Duration::from_millis(100);
     let mut failed = false;
     while !stop.load(Ordering::Acquire) {
@@ -70,7 +73,10 @@ fn run(url: &str, wake: &Wake, stop: &AtomicBool) {
                 failed = false;
                 // Whatever was announced before LISTEN took effect is read now.
                 wake.catch_up();
-                if let Err(e) = listen(&mut conn, wake, stop) {
+                if failed {
+                    presence.resync();
+                }
+                if let Err(e) = listen(&mut conn, wake, presence, stop) {
                     tracing::warn!(error = %e, "event listener lost its connection; reconnecting");
                     failed = true;
                 }
@@ -90,6 +96,7 @@ fn run(url: &str, wake: &Wake, stop: &AtomicBool) {
 fn listen(
     conn: &mut PgConnection,
     wake: &Wake,
+    presence: &Presence,
     stop: &AtomicBool,
 ) -> Result<(), diesel::result::Error> {
     let mut tested = Instant::now();
@@ -97,6 +104,10 @@ fn listen(
         let mut highest = None;
         for n in conn.notifications_iter() {
             let n = n?;
+            if n.channel == PRESENCE_CHANNEL {
+                presence.remote(n.payload);
+                continue;
+            }
             if let Ok(seq) = n.payload.trim().parse::<i64>() {
                 highest = highest.max(Some(seq));
             }

@@ -2,6 +2,7 @@
 //! `"type"`. The README ("Agent console: the websocket protocol") is the reference; this module
 //! is its one implementation on the server.
 
+use hotline_core::ids::TicketId;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -26,10 +27,32 @@ pub const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 /// A client message, parsed and checked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientMessage {
-    Subscribe { topics: Vec<String> },
-    Unsubscribe { topics: Vec<String> },
-    Resume { after: i64 },
+    Subscribe {
+        topics: Vec<String>,
+    },
+    Unsubscribe {
+        topics: Vec<String>,
+    },
+    Resume {
+        after: i64,
+    },
     Ping,
+    /// The user's state: online, on_call, after_call_work or away.
+    Presence {
+        state: crate::presence::State,
+    },
+    /// The connection views a ticket (stops editing it, if it was).
+    Viewing {
+        ticket_id: TicketId,
+    },
+    /// The connection edits a ticket (and so views it).
+    Editing {
+        ticket_id: TicketId,
+    },
+    /// The connection neither views nor edits the ticket any more.
+    Leave {
+        ticket_id: TicketId,
+    },
 }
 
 /// A client message with the correlation id it carried (echoed in the reply).
@@ -93,6 +116,25 @@ struct ResumeBody {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EmptyBody {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PresenceBody {
+    state: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TicketBody {
+    ticket_id: String,
+}
+
+fn ticket_of(v: Value) -> Result<TicketId, Refusal> {
+    body::<TicketBody>(v)?
+        .ticket_id
+        .parse()
+        .map_err(|_| Refusal::invalid("ticket_id", "a ticket id is a UUID"))
+}
 
 fn body<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, Refusal> {
     serde_path_to_error::deserialize(v).map_err(|e| {
@@ -179,11 +221,30 @@ pub fn parse(text: &str) -> Result<Request, (Option<Value>, Refusal)> {
             body::<EmptyBody>(rest).map_err(fail)?;
             ClientMessage::Ping
         }
+        "presence" => {
+            let state = body::<PresenceBody>(rest).map_err(fail)?.state;
+            let state = crate::presence::State::parse(&state).ok_or_else(|| {
+                fail(Refusal::invalid(
+                    "state",
+                    format!("must be {}", crate::presence::State::NAMES),
+                ))
+            })?;
+            ClientMessage::Presence { state }
+        }
+        "viewing" => ClientMessage::Viewing {
+            ticket_id: ticket_of(rest).map_err(fail)?,
+        },
+        "editing" => ClientMessage::Editing {
+            ticket_id: ticket_of(rest).map_err(fail)?,
+        },
+        "leave" => ClientMessage::Leave {
+            ticket_id: ticket_of(rest).map_err(fail)?,
+        },
         other => {
             return Err(fail(Refusal::invalid(
                 "type",
                 format!(
-                    "unknown message type {other:?}: expected subscribe, unsubscribe, resume or ping"
+                    "unknown message type {other:?}: expected subscribe, unsubscribe, resume, ping, presence, viewing, editing or leave"
                 ),
             )));
         }
@@ -215,6 +276,25 @@ pub fn subscribed(id: Option<&Value>, topics: &[String]) -> String {
 pub fn pong(id: Option<&Value>, last_seq: i64) -> String {
     with_id(
         json!({"v": VERSION, "type": "pong", "last_seq": last_seq, "at": chrono::Utc::now()}),
+        id,
+    )
+}
+
+pub fn presence_set(id: Option<&Value>, state: crate::presence::State) -> String {
+    with_id(
+        json!({"v": VERSION, "type": "presence_set", "state": state.as_str()}),
+        id,
+    )
+}
+
+/// The tickets the connection views or edits now.
+pub fn watching(id: Option<&Value>, tickets: &[(TicketId, bool)]) -> String {
+    let list: Vec<Value> = tickets
+        .iter()
+        .map(|(t, editing)| json!({"ticket_id": t, "mode": if *editing { "editing" } else { "viewing" }}))
+        .collect();
+    with_id(
+        json!({"v": VERSION, "type": "watching", "tickets": list}),
         id,
     )
 }
@@ -285,6 +365,19 @@ mod tests {
         );
         let (_, r) = parse("not json").unwrap_err();
         assert_eq!(r.code, "malformed_message");
+        assert_eq!(
+            field(r#"{"v":1,"type":"presence","state":"offline"}"#),
+            Some("state".into())
+        );
+        assert_eq!(field(r#"{"v":1,"type":"presence"}"#), Some("state".into()));
+        assert_eq!(
+            field(r#"{"v":1,"type":"viewing","ticket_id":"42"}"#),
+            Some("ticket_id".into())
+        );
+        assert_eq!(
+            field(r#"{"v":1,"type":"editing","ticket_id":7}"#),
+            Some("ticket_id".into())
+        );
     }
 
     #[test]

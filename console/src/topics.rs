@@ -21,8 +21,13 @@ pub enum Topic {
     /// One unit's queue, by the unit's code.
     Unit(String),
     Ticket(TicketId),
-    /// Every ticket in the caller's scope (dispatchers and leaders).
+    /// Every ticket in the caller's scope, and the presence of everyone in it (dispatchers and
+    /// leaders).
     Wallboard,
+    /// The presence of the caller's own unit's staff (a centre's agents: their colleagues).
+    PresenceMe,
+    /// The presence of one unit's staff, by the unit's code.
+    Presence(String),
 }
 
 impl fmt::Display for Topic {
@@ -32,6 +37,8 @@ impl fmt::Display for Topic {
             Self::Unit(code) => write!(f, "unit:{code}"),
             Self::Ticket(id) => write!(f, "ticket:{id}"),
             Self::Wallboard => f.write_str("wallboard"),
+            Self::PresenceMe => f.write_str("presence:me"),
+            Self::Presence(code) => write!(f, "presence:{code}"),
         }
     }
 }
@@ -41,19 +48,26 @@ impl Topic {
         match s {
             "queue:me" => return Ok(Self::QueueMe),
             "wallboard" => return Ok(Self::Wallboard),
+            "presence:me" => return Ok(Self::PresenceMe),
             _ => {}
         }
-        if let Some(code) = s.strip_prefix("unit:") {
+        let unit_code = |code: &str| {
             let ok = !code.is_empty()
                 && code.len() <= 64
                 && code
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-            return if ok {
-                Ok(Self::Unit(code.to_owned()))
+            if ok {
+                Ok(code.to_owned())
             } else {
-                Err("a unit code is 1–64 ASCII letters, digits, `-` or `_`".into())
-            };
+                Err("a unit code is 1–64 ASCII letters, digits, `-` or `_`".to_owned())
+            }
+        };
+        if let Some(code) = s.strip_prefix("unit:") {
+            return unit_code(code).map(Self::Unit);
+        }
+        if let Some(code) = s.strip_prefix("presence:") {
+            return unit_code(code).map(Self::Presence);
         }
         if let Some(id) = s.strip_prefix("ticket:") {
             return id
@@ -62,7 +76,7 @@ impl Topic {
                 .map_err(|_| "a ticket id is a UUID".into());
         }
         Err(format!(
-            "unknown topic {s:?}: expected queue:me, unit:<code>, ticket:<id> or wallboard"
+            "unknown topic {s:?}: expected queue:me, unit:<code>, ticket:<id>, wallboard, presence:me or presence:<code>"
         ))
     }
 }
@@ -76,6 +90,10 @@ pub enum Target {
     Ticket(TicketId),
     /// Every event the connection's scope may see.
     Scope,
+    /// Every event and everyone's presence the connection's scope may see.
+    Wallboard,
+    /// The presence of the unit's staff.
+    Presence(UnitId),
 }
 
 /// The union of a connection's targets.
@@ -84,6 +102,10 @@ pub struct Targets {
     pub units: HashSet<UnitId>,
     pub tickets: HashSet<TicketId>,
     pub scope: bool,
+    /// Presence of these units' staff.
+    pub presence_units: HashSet<UnitId>,
+    /// Presence of everyone in the scope.
+    pub presence_scope: bool,
 }
 
 impl Targets {
@@ -98,9 +120,21 @@ impl Targets {
                     t.tickets.insert(*id);
                 }
                 Target::Scope => t.scope = true,
+                Target::Wallboard => {
+                    t.scope = true;
+                    t.presence_scope = true;
+                }
+                Target::Presence(u) => {
+                    t.presence_units.insert(*u);
+                }
             }
         }
         t
+    }
+
+    /// True when some presence is selected.
+    pub fn wants_presence(&self) -> bool {
+        self.presence_scope || !self.presence_units.is_empty()
     }
 
     /// True when an event of `ticket` with these holders is selected (scope is checked apart).
@@ -146,10 +180,14 @@ pub fn resolve(
                         ),
                     )));
                 }
-                Target::Scope
+                Target::Wallboard
             }
-            Topic::Unit(code) => match units::by_code(conn, code)? {
-                Some(u) if caller.scope.contains(u.id) => Target::Unit(u.id),
+            Topic::PresenceMe => Target::Presence(caller.unit.id),
+            Topic::Unit(code) | Topic::Presence(code) => match units::by_code(conn, code)? {
+                Some(u) if caller.scope.contains(u.id) => match topic {
+                    Topic::Presence(_) => Target::Presence(u.id),
+                    _ => Target::Unit(u.id),
+                },
                 Some(_) => {
                     return Ok(Err(Refusal::new(
                         "forbidden",
@@ -194,6 +232,8 @@ mod tests {
             "wallboard",
             "unit:990103",
             "unit:990100-12345",
+            "presence:me",
+            "presence:990103",
             "ticket:6f1c1a52-5d43-4f0e-9d6c-6f3b1f1d2a10",
         ] {
             assert_eq!(Topic::parse(s).unwrap().to_string(), s);

@@ -35,6 +35,8 @@ pub enum ErrorCode {
     InvalidTransition,
     /// The ticket changed since the caller read it.
     VersionConflict,
+    /// Another user has claimed the ticket; `details.claimed_by` names them.
+    Claimed,
     /// A unique value is already taken.
     AlreadyExists,
     TooManyRequests,
@@ -55,9 +57,10 @@ impl ErrorCode {
             Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
             Self::AccountLocked => StatusCode::LOCKED,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::InvalidTransition | Self::VersionConflict | Self::AlreadyExists => {
-                StatusCode::CONFLICT
-            }
+            Self::InvalidTransition
+            | Self::VersionConflict
+            | Self::Claimed
+            | Self::AlreadyExists => StatusCode::CONFLICT,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -241,6 +244,9 @@ impl HasErrorCode for crate::ticket::TransitionError {
             Self::InvalidState { .. } => ErrorCode::InvalidTransition,
             Self::Forbidden { .. } => ErrorCode::Forbidden,
             Self::Invalid { .. } => ErrorCode::InvalidField,
+            Self::Claimed { .. } => ErrorCode::Claimed,
+            Self::ClaimState { .. } => ErrorCode::InvalidTransition,
+            Self::ClaimForbidden { .. } => ErrorCode::Forbidden,
         }
     }
 
@@ -257,6 +263,11 @@ impl HasErrorCode for crate::ticket::TransitionError {
                 "status": status,
                 "action": action,
             })),
+            Self::Claimed { holder, version } => Some(serde_json::json!({
+                "version": version,
+                "claimed_by": {"id": holder},
+            })),
+            Self::ClaimState { status, .. } => Some(serde_json::json!({ "status": status })),
             _ => None,
         }
     }

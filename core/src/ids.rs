@@ -79,6 +79,10 @@ uuid_id!(
     /// A catalogue category's internal id.
     CategoryId
 );
+uuid_id!(
+    /// One run of a `hotline serve` node (the console's presence rows name it).
+    NodeId
+);
 
 /// Why an identifier text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -246,6 +246,7 @@ impl Hotline {
                 clock: keeper.as_ref(),
                 placement: placement.as_ref(),
             };
+            ticket::claim::check(t, action.kind(), actor)?;
             ticket::decide(t, &action, &ctx)
         })
         .await
@@ -399,6 +400,79 @@ impl Hotline {
         .await
     }
 
+    /// Claims a ticket for the actor (`take_over`: a supervisor takes another's claim). Of many
+    /// concurrent claims exactly one wins: the row is locked, and the others find it claimed
+    /// (409 `claimed`, naming the holder and the current version). A claim that names a stale
+    /// `expected_version` is refused with `version_conflict` even when the caller holds it.
+    pub async fn claim(
+        &self,
+        actor: Actor,
+        scope: Scope,
+        id: TicketId,
+        expected_version: Option<i32>,
+        take_over: bool,
+    ) -> Result<Ticket, WorkflowError> {
+        self.claim_command(actor, scope, id, expected_version, move |t, actor| {
+            ticket::claim::decide_claim(t, actor, take_over)
+        })
+        .await
+    }
+
+    /// Ends the claim on a ticket: its holder, or a dispatcher / the unit's administrator.
+    pub async fn release(
+        &self,
+        actor: Actor,
+        scope: Scope,
+        id: TicketId,
+        expected_version: Option<i32>,
+    ) -> Result<Ticket, WorkflowError> {
+        self.claim_command(
+            actor,
+            scope,
+            id,
+            expected_version,
+            ticket::claim::decide_release,
+        )
+        .await
+    }
+
+    /// Like [`Hotline::command`], but decides before comparing versions, so that a loser of a
+    /// race learns who holds the ticket rather than only that it changed.
+    async fn claim_command<D>(
+        &self,
+        actor: Actor,
+        scope: Scope,
+        id: TicketId,
+        expected_version: Option<i32>,
+        decide: D,
+    ) -> Result<Ticket, WorkflowError>
+    where
+        D: FnOnce(&Ticket, &Actor) -> Result<Vec<Change>, TransitionError> + Send + 'static,
+    {
+        let clock = self.now.clone();
+        let hooks = self.hooks.clone();
+        let t = self
+            .db
+            .write(move |c| {
+                tickets::lock(c, id)?;
+                let now = clock.get();
+                let t = tickets::get_visible(c, id, &scope)?;
+                let changes = decide(&t, &actor)?;
+                if let Some(v) = expected_version
+                    && v != t.version
+                {
+                    return Err(StoreError::VersionConflict { current: t.version }.into());
+                }
+                if changes.is_empty() {
+                    return Ok(t);
+                }
+                commit(c, &hooks, &t, changes, &actor, now)
+            })
+            .await?;
+        self.bus.wake();
+        Ok(t)
+    }
+
     /// Merges duplicate `source` into `target`; both must be visible to the caller.
     pub async fn merge(
         &self,
@@ -428,6 +502,7 @@ impl Hotline {
                     StoreError::NotFound(_) => StoreError::invalid("target_id", "no such ticket"),
                     other => other,
                 })?;
+                ticket::claim::check(&s, ticket::ActionKind::Merge, &actor)?;
                 let (on_source, on_target) = ticket::decide_merge(&s, &t, &reason, &actor)?;
                 let s = commit(c, &hooks, &s, vec![on_source], &actor, now)?;
                 let t = commit(c, &hooks, &t, vec![on_target], &actor, now)?;

@@ -2,10 +2,32 @@
 //! server, and report latency percentiles from an HDR histogram.
 
 pub mod intake;
+pub mod ws;
 
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+
+/// The longest latency a histogram keeps, in microseconds (a minute); longer ones count as that.
+const MAX_MICROS: u64 = 60_000_000;
+
+/// A latency histogram in microseconds, up to a minute, 3 significant figures.
+pub fn latency_histogram() -> anyhow::Result<Histogram<u64>> {
+    Ok(Histogram::new_with_bounds(1, MAX_MICROS, 3)?)
+}
+
+pub fn record_micros(h: &mut Histogram<u64>, micros: u64) {
+    let _ = h.record(micros.clamp(1, MAX_MICROS));
+}
+
+/// The latency at quantile `q`, in milliseconds.
+pub fn quantile_ms(h: &Histogram<u64>, q: f64) -> f64 {
+    h.value_at_quantile(q) as f64 / 1000.0
+}
+
+pub fn max_ms(h: &Histogram<u64>) -> f64 {
+    h.max() as f64 / 1000.0
+}
 
 /// What a run measured.
 pub struct Report {
@@ -23,8 +45,7 @@ impl Report {
             ok: 0,
             errors: 0,
             elapsed: Duration::ZERO,
-            // Microseconds, up to a minute, 3 significant figures.
-            latency: Histogram::new_with_bounds(1, 60_000_000, 3)?,
+            latency: latency_histogram()?,
         })
     }
 
@@ -35,11 +56,11 @@ impl Report {
         } else {
             self.errors += 1;
         }
-        let _ = self.latency.record(micros.clamp(1, 60_000_000));
+        record_micros(&mut self.latency, micros);
     }
 
     fn ms(&self, q: f64) -> f64 {
-        self.latency.value_at_quantile(q) as f64 / 1000.0
+        quantile_ms(&self.latency, q)
     }
 
     pub fn print(&self, what: &str) {

@@ -196,7 +196,12 @@ fn facts(units: &Units, change: &Change) -> Vec<Fact> {
                 ));
             }
         }
+        Change::Claimed {
+            taken_over_from: Some(_),
+        } => out.push(Fact::text("认领方式", "班长接管他人的认领")),
         Change::Signed
+        | Change::Claimed { .. }
+        | Change::ClaimReleased { .. }
         | Change::ErasureRequested
         | Change::PersonalDataErased
         | Change::ExtensionDenied { .. }

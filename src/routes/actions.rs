@@ -57,7 +57,7 @@ pub async fn perform(
     expected_version: Option<i32>,
 ) -> Result<ActionResult, ApiError> {
     caller.require(Permission::ActOnTickets)?;
-    let t = hotline
+    let t = match hotline
         .act(
             caller.actor(),
             caller.scope.clone(),
@@ -65,7 +65,12 @@ pub async fn perform(
             action,
             expected_version,
         )
-        .await?;
+        .await
+    {
+        Ok(t) => t,
+        // A claim refused it: name who holds the ticket.
+        Err(e) => return Err(super::claims::name_holder(hotline, e.into()).await),
+    };
     Ok(ActionResult {
         ticket: view(hotline, caller, &t),
         actions: actions_for(caller, &t),
@@ -464,7 +469,7 @@ pub async fn merge(h: Data, c: Caller, id: Id, b: ApiJson<MergeBody>) -> Answer 
     let source = ticket_id(&id)?;
     let b = b.0;
     let reason = text("reason", &b.reason)?;
-    let (s, _) = h
+    let merged = h
         .merge(
             c.actor(),
             c.scope.clone(),
@@ -473,7 +478,11 @@ pub async fn merge(h: Data, c: Caller, id: Id, b: ApiJson<MergeBody>) -> Answer 
             reason,
             b.expected_version,
         )
-        .await?;
+        .await;
+    let (s, _) = match merged {
+        Ok(pair) => pair,
+        Err(e) => return Err(super::claims::name_holder(&h, e.into()).await),
+    };
     Ok(HttpResponse::Ok().json(ActionResult {
         ticket: view(&h, &c, &s),
         actions: actions_for(&c, &s),

@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod auth;
 pub mod catalogue;
+pub mod claims;
 pub mod dispatch;
 pub mod events;
 pub mod ops;
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(queues::configure)
             .configure(time_rules::configure)
             .configure(actions::configure)
+            .configure(claims::configure)
             .configure(events::configure)
             .configure(catalogue::configure)
             .configure(dispatch::configure)

@@ -455,6 +455,8 @@ pub struct TicketDetail {
     pub repeat_candidates: Vec<CandidateRow>,
     /// In the dispatcher's manual queue (awaiting dispatch, suggestion below the threshold).
     pub manual_dispatch: bool,
+    /// Who has claimed the ticket to work it (认领); others' actions wait for them.
+    pub claim: Option<super::claims::ClaimHolder>,
 }
 
 /// Reads a ticket the caller may see, with its history.
@@ -480,7 +482,11 @@ pub fn actions_for(caller: &Caller, t: &Ticket) -> Vec<ActionKind> {
     if !hotline_core::auth::role_permits(caller.user.role, Permission::ActOnTickets) {
         return Vec::new();
     }
-    available_actions(t, &caller.actor())
+    let actor = caller.actor();
+    available_actions(t, &actor)
+        .into_iter()
+        .filter(|k| hotline_core::ticket::claim::check(t, *k, &actor).is_ok())
+        .collect()
 }
 
 /// Parses a ticket id from the path; a malformed id is simply not found.
@@ -505,12 +511,14 @@ pub async fn get(
     let manual_dispatch = !in_manual_queue(&hotline, std::slice::from_ref(&t))
         .await?
         .is_empty();
+    let claim = super::claims::holder_of(&hotline, &t).await?;
     Ok(HttpResponse::Ok().json(TicketDetail {
         ticket: view(&hotline, &caller, &t),
         events: history.iter().map(events::StoredEvent::view).collect(),
         actions: actions_for(&caller, &t),
         repeat_candidates,
         manual_dispatch,
+        claim,
     }))
 }
 

@@ -110,6 +110,8 @@ diesel::table! {
         supervision_count -> Integer,
         escalated_unit_id -> Nullable<Text>,
         visit_deadline -> Nullable<Timestamp>,
+        claimed_by -> Nullable<Text>,
+        claimed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -198,7 +200,54 @@ diesel::table! {
     }
 }
 
+// The agent console's presence (migration `*_console_presence`), shared by every node.
+diesel::table! {
+    console_nodes (node_id) {
+        node_id -> Text,
+        started_at -> Timestamp,
+        heartbeat_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    console_connections (node_id, connection_id) {
+        node_id -> Text,
+        connection_id -> BigInt,
+        user_id -> Text,
+        connected_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    console_states (user_id) {
+        user_id -> Text,
+        state -> Text,
+        since -> Timestamp,
+    }
+}
+
+diesel::table! {
+    console_watching (node_id, connection_id, ticket_id) {
+        node_id -> Text,
+        connection_id -> BigInt,
+        ticket_id -> Text,
+        user_id -> Text,
+        mode -> Text,
+        since -> Timestamp,
+    }
+}
+
+diesel::joinable!(console_connections -> users (user_id));
+diesel::joinable!(console_connections -> console_nodes (node_id));
+diesel::joinable!(console_watching -> users (user_id));
+diesel::joinable!(console_watching -> console_nodes (node_id));
+diesel::joinable!(console_states -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    console_nodes,
+    console_connections,
+    console_states,
+    console_watching,
     dispatch_suggestions,
     org_units,
     categories,

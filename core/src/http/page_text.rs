@@ -18,6 +18,7 @@ pub fn heading(code: ErrorCode) -> &'static str {
         ErrorCode::NotFound => "页面不存在",
         ErrorCode::InvalidTransition => "当前不能进行此操作",
         ErrorCode::VersionConflict => "工单已被他人更新",
+        ErrorCode::Claimed => "工单已被他人认领",
         ErrorCode::AlreadyExists => "记录已存在",
         ErrorCode::TooManyRequests => "操作过于频繁",
         ErrorCode::Unavailable => "服务暂时不可用",
@@ -45,6 +46,14 @@ pub fn message(e: &ApiError) -> String {
         ErrorCode::NotFound => "您要找的页面或工单不存在，或不在您的办理范围内。".into(),
         ErrorCode::InvalidTransition => transition(e),
         ErrorCode::VersionConflict => "工单已被他人更新，请刷新后重试。".into(),
+        ErrorCode::Claimed => match e
+            .details
+            .as_ref()
+            .and_then(|d| d["claimed_by"]["display_name"].as_str())
+        {
+            Some(name) => format!("工单已由{name}认领办理，请联系对方或班长后再操作。"),
+            None => "工单已由他人认领办理，请联系对方或班长后再操作。".into(),
+        },
         ErrorCode::AlreadyExists => "该记录已存在。".into(),
         ErrorCode::TooManyRequests => "操作过于频繁，请稍后再试。".into(),
         ErrorCode::Unavailable => "服务暂时不可用，请稍后再试。".into(),

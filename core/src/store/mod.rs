@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod categories;
 pub mod counters;
 pub mod events;
+pub mod presence;
 pub mod sessions;
 pub mod tickets;
 pub mod time_rules;

@@ -62,6 +62,8 @@ pub struct TicketRow {
     pub supervision_count: i32,
     pub escalated_unit_id: Option<String>,
     pub visit_deadline: Option<chrono::NaiveDateTime>,
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<chrono::NaiveDateTime>,
 }
 
 fn ids_json(ids: &[UnitId]) -> String {
@@ -124,6 +126,8 @@ impl From<&Ticket> for TicketRow {
             supervision_count: t.supervision_count,
             escalated_unit_id: t.escalated_unit_id.map(|u| u.to_string()),
             visit_deadline: t.visit_deadline.map(to_db),
+            claimed_by: t.claimed_by.map(|u| u.to_string()),
+            claimed_at: t.claimed_at.map(to_db),
         }
     }
 }
@@ -183,6 +187,8 @@ impl TryFrom<TicketRow> for Ticket {
             created_by: parse_opt("tickets.created_by", r.created_by.as_deref())?,
             erasure_requested: r.erasure_requested,
             erased_at: r.erased_at.map(from_db),
+            claimed_by: parse_opt("tickets.claimed_by", r.claimed_by.as_deref())?,
+            claimed_at: r.claimed_at.map(from_db),
             version: r.version,
             updated_at: from_db(r.updated_at),
         })

@@ -144,6 +144,17 @@ pub enum Change {
     ErasureRequested,
     /// Name, phone and ID number deleted; the matter and its statistics are kept.
     PersonalDataErased,
+    /// The actor claimed the ticket to work it (认领); `taken_over_from`: a dispatcher or the
+    /// unit's administrator took the claim over from that user.
+    Claimed {
+        #[serde(default)]
+        taken_over_from: Option<UserId>,
+    },
+    /// The claim of `holder` ended (by the holder, or taken away by a dispatcher or the unit's
+    /// administrator).
+    ClaimReleased {
+        holder: UserId,
+    },
 }
 
 impl Change {
@@ -175,6 +186,8 @@ impl Change {
             Self::ContactCorrected { .. } => "contact_corrected",
             Self::ErasureRequested => "erasure_requested",
             Self::PersonalDataErased => "personal_data_erased",
+            Self::Claimed { .. } => "claimed",
+            Self::ClaimReleased { .. } => "claim_released",
         }
     }
 
@@ -225,6 +238,8 @@ impl Change {
             Self::ContactCorrected { .. } => "更正联系方式",
             Self::ErasureRequested => "申请删除个人信息",
             Self::PersonalDataErased => "个人信息已删除",
+            Self::Claimed { .. } => "认领",
+            Self::ClaimReleased { .. } => "释放认领",
         }
     }
 }

@@ -54,6 +54,21 @@ pub enum TransitionError {
     /// A value of the request is unacceptable (HTTP 422).
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// Another user has claimed the ticket (HTTP 409 `claimed`, naming the holder).
+    #[error("the ticket is claimed by another user (now at version {version})")]
+    Claimed {
+        holder: crate::ids::UserId,
+        version: i32,
+    },
+    /// A release of a ticket nobody has claimed, or a claim of an ended one (HTTP 409).
+    #[error("{reason}")]
+    ClaimState {
+        status: Status,
+        reason: &'static str,
+    },
+    /// The actor may not claim this ticket, or take over or end another's claim (HTTP 403).
+    #[error("not allowed: {reason}")]
+    ClaimForbidden { reason: &'static str },
 }
 
 /// Everything besides the ticket and the action that a decision depends on.
@@ -633,6 +648,8 @@ pub fn apply(state: Option<Ticket>, e: &Event) -> Result<Ticket, ReplayError> {
                 created_by: e.actor_id,
                 erasure_requested: false,
                 erased_at: None,
+                claimed_by: None,
+                claimed_at: None,
                 version: e.version,
                 updated_at: at,
             });
@@ -648,6 +665,7 @@ pub fn apply(state: Option<Ticket>, e: &Event) -> Result<Ticket, ReplayError> {
             expected_before: t.version,
         });
     }
+    let queue_before = crate::ticket::claim::queue_of(&t);
     match &e.change {
         Change::Received(_) => {}
         Change::AnsweredDirectly { answer } => {
@@ -796,6 +814,20 @@ pub fn apply(state: Option<Ticket>, e: &Event) -> Result<Ticket, ReplayError> {
             t.citizen_id_number = None;
             t.erased_at = Some(at);
         }
+        Change::Claimed { .. } => {
+            t.claimed_by = e.actor_id;
+            t.claimed_at = Some(at);
+        }
+        Change::ClaimReleased { .. } => {
+            t.claimed_by = None;
+            t.claimed_at = None;
+        }
+    }
+    // A claim holds the ticket in one queue: when it moves to another (dispatched to a unit,
+    // replied back to the centre, ended), the claim ends with it.
+    if crate::ticket::claim::queue_of(&t) != queue_before {
+        t.claimed_by = None;
+        t.claimed_at = None;
     }
     t.version = e.version;
     t.updated_at = at;

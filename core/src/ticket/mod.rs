@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod change;
+pub mod claim;
 pub mod machine;
 pub mod personal;
 pub mod state;

@@ -196,6 +196,9 @@ pub struct Ticket {
     pub erasure_requested: bool,
     /// When the citizen's name, phone and ID number were deleted (statistics are kept).
     pub erased_at: Option<DateTime<Utc>>,
+    /// Who has claimed the ticket to work it now (see [`crate::ticket::claim`]), and since when.
+    pub claimed_by: Option<UserId>,
+    pub claimed_at: Option<DateTime<Utc>>,
     /// The number of events applied; the optimistic-concurrency version.
     pub version: i32,
     pub updated_at: DateTime<Utc>,

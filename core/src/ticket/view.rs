@@ -73,6 +73,9 @@ pub struct TicketView {
     pub created_by: Option<UserId>,
     pub erasure_requested: bool,
     pub erased_at: Option<DateTime<Utc>>,
+    /// Who has claimed the ticket to work it now (认领), and since when.
+    pub claimed_by: Option<UserId>,
+    pub claimed_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
@@ -136,6 +139,8 @@ impl TicketView {
             created_by: t.created_by,
             erasure_requested: t.erasure_requested,
             erased_at: t.erased_at,
+            claimed_by: t.claimed_by,
+            claimed_at: t.claimed_at,
             version: t.version,
             updated_at: t.updated_at,
         }
