@@ -264,14 +264,26 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
     })
     .bind(settings.listen)
     .with_context(|| format!("cannot listen on {}", settings.listen))?
-    .shutdown_timeout(30);
+    .shutdown_timeout(30)
+    // Signals are handled below: the consoles are told to go away before the server waits
+    // for its connections to finish.
+    .disable_signals();
+    let mut stop_signals = StopSignals::listen().context("cannot listen for signals")?;
     for addr in server.addrs() {
         // On stdout, for people and for scripts that started us on port 0.
         println!("hotline listening on http://{addr}");
     }
     tracing::info!(listen = ?server.addrs(), backend = %hotline.db.backend(), "hotline serving");
     let server = server.run();
+    let handle = server.handle();
+    let hub = console_at_stop.hub.clone();
+    let signals = tokio::spawn(async move {
+        let graceful = stop_signals.next().await;
+        hub.go_away();
+        handle.stop(graceful).await;
+    });
     server.await?;
+    signals.abort();
     sequencer.abort();
     janitor.abort();
     rules.abort();
@@ -286,4 +298,33 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
     }
     tracing::info!("hotline stopped");
     Ok(())
+}
+
+/// SIGTERM and SIGINT (a graceful stop) and SIGQUIT (an immediate one), as actix-web's own signal
+/// handling has them. Listened for from before the server says it is listening, so that a signal
+/// sent right after that line is never taken by the default action (which kills the process).
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            quit: signal(SignalKind::quit())?,
+        })
+    }
+
+    /// Waits for one; true for a graceful stop.
+    async fn next(&mut self) -> bool {
+        tokio::select! {
+            _ = self.term.recv() => true,
+            _ = self.int.recv() => true,
+            _ = self.quit.recv() => false,
+        }
+    }
 }

@@ -383,6 +383,29 @@ async fn slow_consumer_is_closed(backend: Backend) {
 }
 both_backends!(slow_consumer_is_closed, slow_consumer_is_closed);
 
+/// SIGTERM: open consoles are closed with 1001 (going away) and the server exits without waiting
+/// its 30-second shutdown timeout for them.
+async fn going_away_on_sigterm(backend: Backend) {
+    let mut app = spawn_with(backend, &[]).await;
+    let (mut ws, _) = console(&app, "dispatcher").await;
+    subscribe(&mut ws, &["wallboard"]).await;
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &app.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    assert_eq!(close_code(&mut ws).await, Some(1001));
+    drop(ws);
+    let status = app
+        .wait_exit(Duration::from_secs(20))
+        .expect("the server exits well before its 30-second shutdown timeout");
+    assert!(
+        status.success(),
+        "SIGTERM ends the server cleanly: {status:?}"
+    );
+}
+both_backends!(going_away_on_sigterm, going_away_on_sigterm);
+
 /// A client that completes the handshake and then neither reads nor answers anything (a
 /// tungstenite client would answer the pings as soon as it read them).
 async fn silent_client(base: &str, token: &str) -> tokio::net::TcpStream {

@@ -126,10 +126,14 @@ impl Connection {
             tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
         let mut heard = Instant::now();
         let mut checked = Instant::now();
+        let mut going_away = self.console.hub.going_away();
         loop {
             tokio::select! {
                 biased;
                 () = self.conn.kill.notified() => return too_slow(),
+                _ = going_away.wait_for(|away| *away) => {
+                    return End::Close(protocol::CLOSE_GOING_AWAY, "server shutting down");
+                }
                 msg = stream.recv() => {
                     let Some(Ok(msg)) = msg else { return End::Gone };
                     heard = Instant::now();

@@ -160,6 +160,7 @@ pub struct Hub {
     next_id: AtomicU64,
     connections: AtomicUsize,
     scopes: Mutex<HashMap<ScopeKey, Weak<ScopeSet>>>,
+    going_away: tokio::sync::watch::Sender<bool>,
 }
 
 impl Default for Hub {
@@ -176,7 +177,19 @@ impl Hub {
             next_id: AtomicU64::new(1),
             connections: AtomicUsize::new(0),
             scopes: Mutex::new(HashMap::new()),
+            going_away: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// The server is stopping: every connection closes with 1001 (going away), so that a
+    /// graceful shutdown does not wait its whole timeout for consoles that would never hang up.
+    pub fn go_away(&self) {
+        self.going_away.send_replace(true);
+    }
+
+    /// Resolves when [`Hub::go_away`] was called (at once if it was already).
+    pub fn going_away(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.going_away.subscribe()
     }
 
     /// The highest sequence number the hub has published.

@@ -11,6 +11,8 @@ pub const VERSION: u64 = 1;
 
 /// Close code: the consumer let more than `buffer` messages pile up.
 pub const CLOSE_TOO_SLOW: u16 = 4008;
+/// The server is shutting down (RFC 6455 "going away"): reconnect (to another node) and resume.
+pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// Close code: no frame from the client for two heartbeat intervals.
 pub const CLOSE_HEARTBEAT: u16 = 4000;
 /// Close code: the session ended (logout, password change, deactivated account).

@@ -245,6 +245,18 @@ impl TestApp {
         self.child.id()
     }
 
+    /// Waits up to `limit` for the server to exit; its status if it did.
+    pub fn wait_exit(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let until = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < until {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        None
+    }
+
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }
