@@ -3,8 +3,8 @@
 //! every ticket awaiting dispatch, which is what puts low-confidence tickets in the dispatcher's
 //! manual queue.
 
+use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use actix_web::web;
@@ -57,7 +57,7 @@ type Job = (Work, oneshot::Sender<Vec<Mark>>);
 /// ticket's suggestion (`/api/v1/dispatch/suggest`, the ticket page) is answered at full
 /// priority, on the request's own path.
 struct Classifier {
-    jobs: Mutex<std_mpsc::Sender<Job>>,
+    jobs: std_mpsc::Sender<Job>,
 }
 
 impl Classifier {
@@ -72,16 +72,12 @@ impl Classifier {
                     let _ = reply.send(work.marks());
                 }
             })?;
-        Ok(Self {
-            jobs: Mutex::new(tx),
-        })
+        Ok(Self { jobs: tx })
     }
 
     async fn marks(&self, work: Work) -> Result<Vec<Mark>, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
             .send((work, reply))
             .map_err(|_| StoreError::Corrupt("the dispatch classifier thread stopped".into()))?;
         answer

@@ -303,11 +303,7 @@ impl Hotline {
                     tickets::lock(c, id)?;
                     let now = clock.get();
                     let t = tickets::get_visible(c, id, &scope)?;
-                    if let Some(v) = expected_version
-                        && v != t.version
-                    {
-                        return Err(StoreError::VersionConflict { current: t.version }.into());
-                    }
+                    expect_version(expected_version, &t)?;
                     let changes = decide(&t, &actor, now)?;
                     commit(c, &hooks, &t, changes, &actor, now)
                 })
@@ -458,11 +454,7 @@ impl Hotline {
                 let now = clock.get();
                 let t = tickets::get_visible(c, id, &scope)?;
                 let changes = decide(&t, &actor)?;
-                if let Some(v) = expected_version
-                    && v != t.version
-                {
-                    return Err(StoreError::VersionConflict { current: t.version }.into());
-                }
+                expect_version(expected_version, &t)?;
                 if changes.is_empty() {
                     return Ok(t);
                 }
@@ -493,11 +485,7 @@ impl Hotline {
                 tickets::lock(c, source.max(target))?;
                 let now = clock.get();
                 let s = tickets::get_visible(c, source, &scope)?;
-                if let Some(v) = expected_version
-                    && v != s.version
-                {
-                    return Err(StoreError::VersionConflict { current: s.version }.into());
-                }
+                expect_version(expected_version, &s)?;
                 let t = tickets::get_visible(c, target, &scope).map_err(|e| match e {
                     StoreError::NotFound(_) => StoreError::invalid("target_id", "no such ticket"),
                     other => other,
@@ -511,6 +499,15 @@ impl Hotline {
             .await?;
         self.bus.wake();
         Ok(pair)
+    }
+}
+
+/// The caller's `expected_version`, when given, must be the ticket's: 409 with the current one
+/// otherwise.
+fn expect_version(expected: Option<i32>, t: &Ticket) -> Result<(), StoreError> {
+    match expected {
+        Some(v) if v != t.version => Err(StoreError::VersionConflict { current: t.version }),
+        _ => Ok(()),
     }
 }
 

@@ -120,11 +120,10 @@ impl Suggester {
     /// returned it; only units its centre may dispatch to.
     pub fn for_ticket(&self, conn: &mut DbConn, t: &Ticket) -> Result<UnitSuggestion, StoreError> {
         let router = self.router(conn)?;
-        let pending = pending(conn, vec![t.clone()])?;
-        Ok(pending
-            .first()
-            .map(|p| p.suggest(&router))
-            .unwrap_or_else(|| router.suggest(&appeal(t), &Bounds::default())))
+        let one = pending(conn, vec![t.clone()])?.pop().ok_or_else(|| {
+            StoreError::Corrupt("a ticket's suggestion bounds went missing".into())
+        })?;
+        Ok(one.suggest(&router))
     }
 
     /// Suggests for the ticket and stores the mark (the manual queue), in the caller's
