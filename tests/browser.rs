@@ -11,168 +11,15 @@
 //! which does not depend on the backend; the same flows run on both backends over HTTP in
 //! `portal.rs`.
 
+mod browser_support;
 mod common;
 
-use std::future::Future;
-use std::net::TcpListener;
-use std::panic::AssertUnwindSafe;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Backend, TestApp, password_of, spawn_app};
-use fantoccini::{Client, ClientBuilder, Locator};
-use futures_util::FutureExt;
-use serde_json::{Value, json};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// chromedriver on a free port, stopped when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-    profile: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-async fn start_driver() -> Driver {
-    for bin in [CHROMIUM, CHROMEDRIVER] {
-        assert!(
-            std::path::Path::new(bin).exists(),
-            "{bin} is missing: apt-get install -y chromium chromium-driver (see .ci/run)"
-        );
-    }
-    let port = free_port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let url = format!("http://127.0.0.1:{port}");
-    let driver = Driver {
-        child,
-        url: url.clone(),
-        profile: tempfile::tempdir().expect("profile dir"),
-    };
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(res) = http.get(format!("{url}/status")).send().await
-            && let Ok(v) = res.json::<Value>().await
-            && v["value"]["ready"] == true
-        {
-            return driver;
-        }
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// A headless Chromium with a phone's screen (390 × 844, touch).
-async fn browser(driver: &Driver) -> Client {
-    let caps = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": CHROMIUM,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                // Without these, Chromium's own connections are refused by the closed network,
-                // many at a time.
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--disable-quic",
-                format!("--user-data-dir={}", driver.profile.path().display()),
-            ],
-            "mobileEmulation": {
-                "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2.0, "touch": true }
-            },
-        },
-    });
-    let Value::Object(caps) = caps else {
-        unreachable!()
-    };
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a WebDriver session with Chromium")
-}
-
-/// Runs `body` with a browser, and always ends the browser session, also when `body` fails.
-async fn with_browser<F, Fut>(app: &TestApp, body: F)
-where
-    F: FnOnce(Client, String) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let driver = start_driver().await;
-    let b = browser(&driver).await;
-    let result = AssertUnwindSafe(body(b.clone(), app.base.clone()))
-        .catch_unwind()
-        .await;
-    let _ = b.close().await;
-    drop(driver);
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
-}
-
-async fn text(b: &Client, css: &str) -> String {
-    b.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .text()
-        .await
-        .expect("text")
-}
-
-async fn fill(b: &Client, css: &str, value: &str) {
-    let e = b.find(Locator::Css(css)).await.expect(css);
-    e.clear().await.expect("clear");
-    e.send_keys(value).await.expect("type");
-}
-
-async fn click(b: &Client, css: &str) {
-    b.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
-}
-
-async fn js(b: &Client, script: &str) -> Value {
-    b.execute(script, vec![]).await.expect(script)
-}
-
-/// True when no script of a payload ran on the page shown (and a late `onerror` had its chance).
-async fn nothing_ran(b: &Client) -> bool {
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    js(b, "return window.__xss === undefined").await == Value::Bool(true)
-}
-
-/// The visible text of the page.
-async fn page_text(b: &Client) -> String {
-    js(b, "return document.body.innerText")
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
+use browser_support::{click, fill, js, nothing_ran, page_text, text, wait_for_path, with_browser};
+use common::{Backend, password_of, spawn_app};
+use fantoccini::{Client, Locator};
+use serde_json::json;
 
 /// Fills the appeal form as a citizen does and submits it; returns (number, code).
 async fn lodge(
@@ -417,15 +264,4 @@ async fn script_in_an_appeal_stays_text_for_citizens_and_staff() {
         assert_eq!(js(&b, "return document.querySelectorAll('img[src=x], main script').length").await, 0);
     })
     .await;
-}
-
-async fn wait_for_path(b: &Client, path: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if b.current_url().await.is_ok_and(|u| u.path() == path) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never reached {path}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }

@@ -203,6 +203,18 @@ fn typed(f: &FormFields) -> HashMap<String, serde_json::Value> {
     out
 }
 
+/// Where the browser goes after an action: back to the live page the form was on (the agent
+/// console, `next`), or else the ticket page, with the action named for the banner.
+fn after_action(f: &FormFields, id: TicketId, kind: ActionKind) -> String {
+    match f.one("next").filter(|n| super::is_live_page(n)) {
+        Some(next) => {
+            let sep = if next.contains('?') { '&' } else { '?' };
+            format!("{next}{sep}done={kind}")
+        }
+        None => format!("/tickets/{id}?done={kind}"),
+    }
+}
+
 pub async fn submit(
     hotline: web::Data<Hotline>,
     pages: web::Data<Pages>,
@@ -218,7 +230,7 @@ pub async fn submit(
         .map_err(|_| ApiError::not_found("action"))
         .or_page(caller)?;
     match take(&hotline, caller, id, kind, &form.fields).await {
-        Ok(()) => Ok(see_other(&format!("/tickets/{id}?done={kind}"))),
+        Ok(()) => Ok(see_other(&after_action(&form.fields, id, kind))),
         Err(e)
             if matches!(
                 e.code,
@@ -233,7 +245,7 @@ pub async fn submit(
                 at_form: false,
                 values: typed(&form.fields),
             };
-            detail::render(
+            detail::render_part(
                 &hotline,
                 &pages,
                 &dispatching,
@@ -241,6 +253,7 @@ pub async fn submit(
                 id,
                 Notice::default(),
                 Some((status, feedback)),
+                None,
             )
             .await
         }

@@ -265,11 +265,24 @@ pub async fn page(
         done: q.one("done").and_then(|d| d.parse().ok()),
         revealed: None,
     };
-    render(&hotline, &pages, &dispatching, &caller, id, notice, None).await
+    let part = q.one("part").map(str::to_owned);
+    render_part(
+        &hotline,
+        &pages,
+        &dispatching,
+        &caller,
+        id,
+        notice,
+        None,
+        part.as_deref(),
+    )
+    .await
 }
 
-/// Renders the ticket page; with `feedback`, in the status of the failure it reports.
-pub async fn render(
+/// Renders the ticket page (or, with `?part=ticket`, its live part alone); with `feedback`, in
+/// the status of the failure it reports.
+#[allow(clippy::too_many_arguments)] // the page's inputs, passed through from its two callers
+pub async fn render_part(
     hotline: &Hotline,
     pages: &Pages,
     dispatching: &web::Data<Dispatching>,
@@ -277,7 +290,23 @@ pub async fn render(
     id: TicketId,
     notice: Notice,
     feedback: Option<(StatusCode, Feedback)>,
+    part: Option<&str>,
 ) -> Result<HttpResponse, PageError> {
+    let seq = super::live::seq(hotline).await.or_page(caller)?;
+    let (status, ctx) = context(hotline, dispatching, caller, id, notice, feedback).await?;
+    let ctx = context! { seq, ..ctx };
+    pages.render_live(status, "ticket.html", &["ticket"], part, ctx)
+}
+
+/// What `ticket_body.html` shows, and the status to answer with.
+pub async fn context(
+    hotline: &Hotline,
+    dispatching: &web::Data<Dispatching>,
+    caller: &Caller,
+    id: TicketId,
+    notice: Notice,
+    feedback: Option<(StatusCode, Feedback)>,
+) -> Result<(StatusCode, minijinja::Value), PageError> {
     let (t, history) = tickets::load(hotline, caller, id).await.or_page(caller)?;
     let units = Units::load(hotline).await.or_page(caller)?;
     let mut actions = tickets::actions_for(caller, &t);
@@ -320,9 +349,9 @@ pub async fn render(
         chain => units.names(&t.chain).join(" → "),
         category,
     };
-    pages.render(
+    let earlier = earlier_tickets(hotline, caller, &t).await.or_page(caller)?;
+    Ok((
         status,
-        "ticket.html",
         context! {
             me => PageUser::of(caller),
             t => tickets::view(hotline, caller, &t),
@@ -341,6 +370,38 @@ pub async fn render(
             done => notice.done,
             revealed => notice.revealed,
             may_reveal => caller.require(Permission::ActOnTickets).is_ok(),
+            earlier,
         },
-    )
+    ))
+}
+
+/// The caller's earlier tickets (same phone number, newest first, this one left out) as the
+/// reader may see them: what the citizen asked before, for the agent on the phone.
+async fn earlier_tickets(
+    hotline: &Hotline,
+    caller: &Caller,
+    t: &hotline_core::ticket::Ticket,
+) -> Result<Vec<hotline_core::ticket::TicketView>, hotline_core::ApiError> {
+    let Some(phone) = t.citizen_phone.clone() else {
+        return Ok(Vec::new());
+    };
+    if !caller.user.role.is_centre_staff() {
+        return Ok(Vec::new());
+    }
+    let filter = hotline_core::store::tickets::TicketFilter {
+        citizen_phone: Some(phone),
+        ..Default::default()
+    };
+    let scope = caller.scope.clone();
+    let now = hotline.now.get();
+    let (page, _) = hotline
+        .db
+        .run(move |c| hotline_core::store::tickets::list(c, &filter, &scope, None, 11, now))
+        .await?;
+    Ok(page
+        .iter()
+        .filter(|e| e.id != t.id)
+        .take(10)
+        .map(|e| tickets::view(hotline, caller, e))
+        .collect())
 }

@@ -6,8 +6,10 @@
 //! permission, scope and state-machine checks are the API's own.
 
 mod act;
+mod agent_console;
 mod detail;
 mod list;
+mod live;
 mod login;
 mod lookup;
 mod queues;
@@ -16,6 +18,8 @@ mod reveal;
 mod rules;
 mod suggest;
 mod time_rules;
+mod wallboard;
+mod workbench;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -58,6 +62,21 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("rules.html", include_str!("templates/rules.html")),
     ("rule.html", include_str!("templates/rule.html")),
+    (
+        "ticket_body.html",
+        include_str!("templates/ticket_body.html"),
+    ),
+    (
+        "ticket_form.html",
+        include_str!("templates/ticket_form.html"),
+    ),
+    (
+        "queue_sections.html",
+        include_str!("templates/queue_sections.html"),
+    ),
+    ("console.html", include_str!("templates/console.html")),
+    ("wallboard.html", include_str!("templates/wallboard.html")),
+    ("workbench.html", include_str!("templates/workbench.html")),
 ];
 
 impl Pages {
@@ -77,6 +96,29 @@ impl Pages {
     ) -> Result<HttpResponse, PageError> {
         Ok(html(status, self.env.render(name, ctx)?))
     }
+
+    /// A live page, or with `part` one of its `parts` alone (the `{% block %}` of that name: the
+    /// fragment its script fetches when an event says it changed). Any other part is a 404.
+    pub fn render_live<S: Serialize>(
+        &self,
+        status: StatusCode,
+        name: &str,
+        parts: &[&str],
+        part: Option<&str>,
+        ctx: S,
+    ) -> Result<HttpResponse, PageError> {
+        match part {
+            None => self.render(status, name, ctx),
+            Some(p) if parts.contains(&p) => Ok(html(status, self.env.render_block(name, p, ctx)?)),
+            Some(_) => Err(ApiError::not_found("part").into()),
+        }
+    }
+}
+
+/// Where an action's form may send the browser back to: the agent console.
+pub(crate) fn is_live_page(path: &str) -> bool {
+    hotline_core::http::page::is_local_path(path)
+        && (path == "/console" || path.starts_with("/console?"))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -89,6 +131,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(login::logout))
         .route("/tickets", web::get().to(list::page))
         .route("/queues", web::get().to(queues::page))
+        .route("/console", web::get().to(agent_console::page))
+        .route("/wallboard", web::get().to(wallboard::page))
+        .route("/workbench", web::get().to(workbench::page))
+        .route("/static/live.js", web::get().to(live::script))
         .service(
             web::resource("/admin/time-rules")
                 .route(web::get().to(time_rules::page))

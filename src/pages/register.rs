@@ -16,7 +16,7 @@ use super::{FieldError, OrPage, Pages, options};
 use crate::routes::tickets::{self, CreateTicket};
 
 /// Agents and dispatchers of a centre register appeals; everyone else gets a 403 page.
-fn may_register(caller: &Caller) -> Result<(), PageError> {
+pub(crate) fn may_register(caller: &Caller) -> Result<(), PageError> {
     if PageUser::of(caller).can_register {
         Ok(())
     } else {
@@ -73,12 +73,22 @@ pub async fn submit(
 ) -> Result<HttpResponse, PageError> {
     let caller = &form.caller;
     may_register(caller)?;
-    let registered = match form.parse_into::<CreateTicket>(&["idempotency_key"]) {
+    let registered = match form.parse_into::<CreateTicket>(&["idempotency_key", "next"]) {
         Ok(body) => tickets::register(&hotline, caller, body, form.one("idempotency_key")).await,
         Err(e) => Err(e),
     };
     match registered {
+        // From the agent console, back to it with the new ticket open (its dispatch suggestion).
+        Ok(t) if form.one("next").is_some_and(super::is_live_page) => Ok(see_other(&format!(
+            "/console?ticket={}&created=1",
+            t.ticket_id
+        ))),
         Ok(t) => Ok(see_other(&format!("/tickets/{}?created=1", t.ticket_id))),
+        Err(e) if e.code == ErrorCode::InvalidField && form.one("next").is_some() => {
+            // The console's form: shown again in the console, with what was typed.
+            let values = form.pairs().collect();
+            super::agent_console::with_form_error(&hotline, &pages, caller, values, &e).await
+        }
         Err(e) if e.code == ErrorCode::InvalidField => {
             let error = FieldError::of(&e);
             let values = form.pairs().collect();

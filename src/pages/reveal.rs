@@ -38,7 +38,17 @@ pub async fn submit(
         revealed: Some(Revealed { field, value }),
         ..Notice::default()
     };
-    let mut res = detail::render(&hotline, &pages, &dispatching, caller, id, notice, None).await?;
+    let mut res = detail::render_part(
+        &hotline,
+        &pages,
+        &dispatching,
+        caller,
+        id,
+        notice,
+        None,
+        None,
+    )
+    .await?;
     res.headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)

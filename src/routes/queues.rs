@@ -86,16 +86,7 @@ impl QueueKind {
 
     fn filter(self, caller: &Caller) -> TicketFilter {
         let mine = Some(caller.unit.id);
-        let open: Vec<Status> = [
-            Status::Received,
-            Status::Dispatched,
-            Status::Handling,
-            Status::Returned,
-            Status::Suspended,
-            Status::Replied,
-            Status::Visited,
-        ]
-        .into();
+        let open: Vec<Status> = hotline_core::store::board::OPEN.into();
         let (statuses, main_unit_id, order) = match self {
             Self::Incoming => (vec![Status::Received], None, TicketOrder::LongestWaiting),
             Self::ManualDispatch => (AWAITING.to_vec(), None, TicketOrder::LongestWaiting),

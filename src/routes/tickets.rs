@@ -9,6 +9,7 @@ use hotline_core::domain::{AppealType, Channel, Urgency};
 use hotline_core::error::ErrorBody;
 use hotline_core::http::{ApiJson, ApiQuery, Caller};
 use hotline_core::ids::{CategoryId, TicketId, UnitId};
+use hotline_core::store::board::Clock;
 use hotline_core::store::categories;
 use hotline_core::store::events::{self, EventView};
 use hotline_core::store::tickets::{self, Cursor, TicketFilter, TicketOrder};
@@ -85,6 +86,11 @@ impl CreateTicket {
 
 /// The colour of the clock the ticket is on now.
 pub fn warning_of(hotline: &Hotline, t: &Ticket, now: DateTime<Utc>) -> Option<WarningLevel> {
+    clock_warning(hotline, &Clock::of(t), now)
+}
+
+/// The colour of a clock (see [`warning_of`]).
+pub fn clock_warning(hotline: &Hotline, t: &Clock, now: DateTime<Utc>) -> Option<WarningLevel> {
     let keeper = hotline.time.snapshot();
     let (start, deadline) = match t.status {
         Status::Dispatched if t.signed_at.is_none() => (t.dispatched_at?, t.sign_deadline?),

@@ -24,9 +24,12 @@ use crate::time_limit::WarningLevel;
 const LAYOUT: &str = include_str!("templates/layout.html");
 const ERROR: &str = include_str!("templates/error.html");
 
-/// The Content-Security-Policy of every page: no script, inline styles, forms only to us.
-pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
-    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// The Content-Security-Policy of every page: scripts only from this site's files (never inline
+/// scripts or event handlers, so text that got into a page can never run), connections (the live
+/// pages' websocket and fragments) only to this site, inline styles, forms only to us.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
+    style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; \
+    base-uri 'none'";
 
 /// The templates of every page, compiled once at start-up.
 pub struct PageEnv {
@@ -72,6 +75,22 @@ impl PageEnv {
             .get_template(name)
             .and_then(|t| t.render(ctx))
             .map_err(|e| ApiError::internal(format!("template {name}: {e:#}")))
+    }
+
+    /// One `{% block %}` of a template, alone (a live page's fragment, fetched to refresh it).
+    pub fn render_block<S: Serialize>(
+        &self,
+        name: &str,
+        block: &str,
+        ctx: S,
+    ) -> Result<String, ApiError> {
+        self.env
+            .get_template(name)
+            .and_then(|t| {
+                t.render_captured_to(ctx, std::io::sink())?
+                    .with_state_mut(|state| state.render_block(block))
+            })
+            .map_err(|e| ApiError::internal(format!("template {name}, block {block}: {e:#}")))
     }
 }
 
@@ -138,6 +157,10 @@ pub struct PageUser {
     pub can_manage_time_rules: bool,
     /// Reads the routing rules (the 派单规则 pages).
     pub can_read_rules: bool,
+    /// Watches the dispatcher's wallboard (调度大屏): dispatchers and leaders.
+    pub can_watch_wallboard: bool,
+    /// Works a handling unit's queues (单位工作台): unit handlers and unit administrators.
+    pub works_in_unit: bool,
 }
 
 impl PageUser {
@@ -154,6 +177,8 @@ impl PageUser {
                 && c.unit.kind == UnitKind::Centre,
             can_manage_time_rules: role_permits(role, Permission::ManageTimeRules),
             can_read_rules: role_permits(role, Permission::ReadRoutingRules),
+            can_watch_wallboard: matches!(role, Role::Dispatcher | Role::Leader),
+            works_in_unit: matches!(role, Role::UnitHandler | Role::UnitAdmin),
         }
     }
 }
@@ -255,7 +280,7 @@ impl ResponseError for PageError {
     }
 }
 
-/// An HTML answer: not cached (pages carry personal data), no script allowed.
+/// An HTML answer: not cached (pages carry personal data), only this site's scripts allowed.
 pub fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")

@@ -2,6 +2,7 @@
 //! diesel directly. Each module has its row struct (what the table holds), the insert/update forms,
 //! and the queries.
 
+pub mod board;
 pub mod calendar;
 pub mod categories;
 pub mod counters;
