@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod dispatching;
 pub mod import;
+pub mod knowledge;
 pub mod loadgen;
 pub mod login;
 pub mod mail_admin;

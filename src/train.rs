@@ -44,6 +44,19 @@ pub enum EvalCommand {
         #[command(flatten)]
         settings: SettingsArgs,
     },
+    /// Evaluate the knowledge search on a query set (`query,kind,slugs`; the shipped
+    /// `knowledge/eval/queries.csv` by default) over the demo articles. Prints the figures per
+    /// kind of query, then `hit@1:`, `hit@3:` and `mrr:` lines.
+    Search {
+        #[arg(long)]
+        queries: Option<PathBuf>,
+        /// The engine: embedded (tantivy).
+        #[arg(long, default_value = "embedded")]
+        engine: String,
+        /// Also list the queries whose answer was not in the first three.
+        #[arg(long)]
+        misses: bool,
+    },
 }
 
 /// The training settings; the defaults are those of the shipped model (README, "Dispatch: the
@@ -145,13 +158,20 @@ pub fn train(cmd: &TrainCommand) -> anyhow::Result<()> {
 }
 
 pub fn eval(cmd: &EvalCommand) -> anyhow::Result<()> {
-    let EvalCommand::Dispatch {
-        data,
-        folds,
-        train,
-        test,
-        settings,
-    } = cmd;
+    let (data, folds, train, test, settings) = match cmd {
+        EvalCommand::Search {
+            queries,
+            engine,
+            misses,
+        } => return crate::knowledge::eval_search(queries.as_ref(), engine, *misses),
+        EvalCommand::Dispatch {
+            data,
+            folds,
+            train,
+            test,
+            settings,
+        } => (data, folds, train, test, settings),
+    };
     let taxonomy = category_tree(TAXONOMY_CSV)?;
     let report = match (data, train, test) {
         (Some(data), _, _) => {
