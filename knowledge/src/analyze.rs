@@ -260,6 +260,9 @@ pub fn split_pinyin(s: &str) -> Option<Vec<String>> {
 pub struct Terms {
     pub words: Vec<String>,
     pub grams: Vec<String>,
+    /// Single Han characters (kept for titles and tags: a shape typo in a two-character word,
+    /// 渣士车 for 渣土车, leaves no pair in common, but its rare characters still match).
+    pub chars: Vec<String>,
     pub concepts: Vec<String>,
     pub syllables: Vec<String>,
     pub word_pinyin: Vec<String>,
@@ -376,6 +379,7 @@ impl Analyzer {
                 grams(&piece, &mut t.grams);
                 pinyin_pairs(&piece, &mut t.syllables);
                 if short {
+                    t.chars.extend(piece.chars().map(String::from));
                     for w in self.jieba.cut(&piece, true) {
                         if let Some((py, ini)) = word_pinyin(w) {
                             t.word_pinyin.push(py);
@@ -403,6 +407,7 @@ impl Analyzer {
             for piece in self.pieces(&run) {
                 grams(&piece, &mut t.grams);
                 pinyin_pairs(&piece, &mut t.syllables);
+                t.chars.extend(piece.chars().map(String::from));
                 for w in self.jieba.cut(&piece, true) {
                     if let Some((py, _)) = word_pinyin(w) {
                         t.word_pinyin.push(py);

@@ -32,6 +32,7 @@ enum Part {
     BodyWords,
     TitleGrams,
     BodyGrams,
+    TitleChars,
     TitleConcepts,
     BodyConcepts,
     TitleSyllables,
@@ -41,12 +42,13 @@ enum Part {
 }
 
 impl Part {
-    const ALL: [Part; 11] = [
+    const ALL: [Part; 12] = [
         Part::TitleWords,
         Part::TagWords,
         Part::BodyWords,
         Part::TitleGrams,
         Part::BodyGrams,
+        Part::TitleChars,
         Part::TitleConcepts,
         Part::BodyConcepts,
         Part::TitleSyllables,
@@ -62,6 +64,7 @@ impl Part {
             Part::BodyWords => "b_words",
             Part::TitleGrams => "t_grams",
             Part::BodyGrams => "b_grams",
+            Part::TitleChars => "t_chars",
             Part::TitleConcepts => "t_concepts",
             Part::BodyConcepts => "b_concepts",
             Part::TitleSyllables => "t_syllables",
@@ -81,6 +84,7 @@ impl Part {
             Part::BodyWords => 1.0,
             Part::TitleGrams => 1.5,
             Part::BodyGrams => 0.4,
+            Part::TitleChars => 0.5,
             Part::TitleConcepts => 3.0,
             Part::BodyConcepts => 1.0,
             Part::TitleSyllables => 1.2,
@@ -95,6 +99,7 @@ impl Part {
         match self {
             Part::TitleWords | Part::TagWords | Part::BodyWords => &q.words,
             Part::TitleGrams | Part::BodyGrams => &q.grams,
+            Part::TitleChars => &q.chars,
             Part::TitleConcepts | Part::BodyConcepts => &q.concepts,
             Part::TitleSyllables | Part::BodySyllables => &q.syllables,
             Part::WordPinyin => &q.word_pinyin,
@@ -236,6 +241,9 @@ impl EmbeddedEngine {
         put(Part::BodyWords, &body.words);
         put(Part::TitleGrams, &title.grams);
         put(Part::BodyGrams, &body.grams);
+        let mut chars = title.chars.clone();
+        chars.extend(tags.chars.iter().cloned());
+        put(Part::TitleChars, &chars);
         let mut concepts = title.concepts.clone();
         concepts.extend(tags.concepts.iter().cloned());
         put(Part::TitleConcepts, &concepts);
@@ -318,14 +326,14 @@ impl EmbeddedEngine {
         if should.is_empty() {
             return Ok(SearchResults::default());
         }
-        let mut must: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        let ranked = BooleanQuery::new(should);
         let filter = |q: Box<dyn Query>| -> (Occur, Box<dyn Query>) {
             (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
         };
+        let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(c) = q.category.as_deref().filter(|c| !c.is_empty()) {
             let t = Term::from_facet(self.fields.facet, &facet_of(c));
-            must.push(filter(Box::new(TermQuery::new(
+            filters.push(filter(Box::new(TermQuery::new(
                 t,
                 IndexRecordOption::Basic,
             ))));
@@ -340,30 +348,42 @@ impl EmbeddedEngine {
                     (Occur::Should, tq)
                 })
                 .collect();
-            must.push(filter(Box::new(BooleanQuery::new(any))));
+            filters.push(filter(Box::new(BooleanQuery::new(any))));
         }
         if let Some(d) = q.valid_on {
             let d = day(Some(d), 0);
-            must.push(filter(Box::new(RangeQuery::new(
+            filters.push(filter(Box::new(RangeQuery::new(
                 Bound::Unbounded,
                 Bound::Included(Term::from_field_i64(self.fields.valid_from, d)),
             ))));
-            must.push(filter(Box::new(RangeQuery::new(
+            filters.push(filter(Box::new(RangeQuery::new(
                 Bound::Included(Term::from_field_i64(self.fields.valid_to, d)),
                 Bound::Unbounded,
             ))));
         }
-        let query = BooleanQuery::new(must);
+        // Unfiltered, the ranked union is the whole query, so tantivy can skip the documents
+        // that cannot reach the first `limit` (block-max WAND).
+        let query: Box<dyn Query> = if filters.is_empty() {
+            Box::new(ranked)
+        } else {
+            filters.push((Occur::Must, Box::new(ranked)));
+            Box::new(BooleanQuery::new(filters))
+        };
         let searcher = self.reader.searcher();
-        let mut facets = FacetCollector::for_field("facet");
-        facets.add_facet("/");
         let limit = q.limit.clamp(1, 100);
-        let (top, total, facet_counts) = searcher
-            .search(
-                &query,
-                &(TopDocs::with_limit(limit).order_by_score(), Count, facets),
-            )
-            .map_err(index_err)?;
+        let top_docs = TopDocs::with_limit(limit).order_by_score();
+        let (top, total, facet_counts) = if q.facets {
+            let mut facets = FacetCollector::for_field("facet");
+            facets.add_facet("/");
+            let (top, total, counts) = searcher
+                .search(&query, &(top_docs, Count, facets))
+                .map_err(index_err)?;
+            (top, total, Some(counts))
+        } else {
+            let top = searcher.search(&query, &top_docs).map_err(index_err)?;
+            let n = top.len();
+            (top, n, None)
+        };
         let marks = snippet::Marks::new(&self.analyzer, &q.text);
         let f = &self.fields;
         let mut hits = Vec::with_capacity(top.len());
@@ -387,7 +407,8 @@ impl EmbeddedEngine {
             });
         }
         let mut facets: Vec<(String, u64)> = facet_counts
-            .get("/")
+            .iter()
+            .flat_map(|c| c.get("/"))
             .map(|(facet, n)| (facet.to_path().join("/"), n))
             .collect();
         facets.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));

@@ -36,6 +36,9 @@ pub struct SearchQuery {
     /// Only articles valid on this day; `None`: any.
     pub valid_on: Option<NaiveDate>,
     pub limit: usize,
+    /// Also count all matches and their categories (a search page); without it (an agent's
+    /// search as they type) the engine only ranks the first `limit`, which is faster.
+    pub facets: bool,
 }
 
 /// One answer found.
@@ -55,7 +58,7 @@ pub struct SearchHit {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SearchResults {
     pub hits: Vec<SearchHit>,
-    /// How many articles matched in all.
+    /// How many articles matched in all (with `facets`; otherwise how many hits there are).
     pub total: usize,
     /// (top-level category, matching articles), most first.
     pub facets: Vec<(String, u64)>,

@@ -143,6 +143,7 @@ async fn filters_facets_and_snippets() {
     let mut q = SearchQuery {
         text: "社保 工资 路灯 公积金".into(),
         limit: 10,
+        facets: true,
         ..SearchQuery::default()
     };
     let all = e.search(&q).await.unwrap();
