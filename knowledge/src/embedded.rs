@@ -24,6 +24,9 @@ use crate::engine::{
 };
 use crate::snippet;
 
+/// The most terms of one query that are scored (the most telling, by weight × IDF).
+const MAX_TERMS: usize = 40;
+
 /// Which terms go in which field, and the weight of a match there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Part {
@@ -309,7 +312,10 @@ impl EmbeddedEngine {
     /// Searches now (the engine's work is in memory-mapped files: fast and blocking).
     pub fn search_now(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
         let terms = self.analyzer.query(&q.text);
-        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let searcher = self.reader.searcher();
+        let docs = searcher.num_docs().max(1);
+        // Every (field, term) of the query with its weight and how rare it is.
+        let mut candidates: Vec<(f32, Term, f32)> = Vec::new();
         for p in Part::ALL {
             let mut counts: HashMap<&str, usize> = HashMap::new();
             for t in p.query_terms(&terms) {
@@ -317,12 +323,32 @@ impl EmbeddedEngine {
             }
             for (t, n) in counts {
                 let term = Term::from_field_text(self.parts[&p], t);
-                let tq = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                let df = searcher.doc_freq(&term).map_err(index_err)?;
+                if df == 0 {
+                    continue;
+                }
                 // A term the query repeats counts a little more, not n times.
                 let w = p.weight() * (1.0 + 0.3 * (n as f32 - 1.0).min(2.0));
-                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(tq), w))));
+                let idf = (1.0 + (docs - df) as f32 / (df as f32 + 0.5)).ln();
+                // A term in more than a quarter of the articles tells them apart little and
+                // costs a long posting list: left out (as Lucene's common-terms queries do).
+                if df * 4 > docs && docs >= 20 {
+                    continue;
+                }
+                candidates.push((w * idf, term, w));
             }
         }
+        // A long spoken sentence has hundreds of terms; its most telling ones decide.
+        candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+        candidates.truncate(MAX_TERMS);
+        let should: Vec<(Occur, Box<dyn Query>)> = candidates
+            .into_iter()
+            .map(|(_, term, w)| {
+                let tq = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(tq), w));
+                (Occur::Should, q)
+            })
+            .collect();
         if should.is_empty() {
             return Ok(SearchResults::default());
         }
@@ -369,7 +395,6 @@ impl EmbeddedEngine {
             filters.push((Occur::Must, Box::new(ranked)));
             Box::new(BooleanQuery::new(filters))
         };
-        let searcher = self.reader.searcher();
         let limit = q.limit.clamp(1, 100);
         let top_docs = TopDocs::with_limit(limit).order_by_score();
         let (top, total, facet_counts) = if q.facets {
