@@ -276,6 +276,10 @@ pub struct Analyzer {
     matcher: Option<AhoCorasick>,
     /// For each matcher pattern, its group.
     pattern_group: Vec<usize>,
+    /// The Han terms' syllables (` she bao ka `), to find a term a query writes with a
+    /// homophone typo (社宝卡, 公基金); and each pattern's group.
+    sound_matcher: Option<AhoCorasick>,
+    sound_group: Vec<usize>,
     stop: HashSet<&'static str>,
 }
 
@@ -312,11 +316,26 @@ impl Analyzer {
             .build(&patterns)
             .ok()
             .filter(|_| !patterns.is_empty());
+        let mut sounds = Vec::new();
+        let mut sound_group = Vec::new();
+        for (g, group) in synonyms.iter().enumerate() {
+            for t in &group.terms {
+                if t.chars().count() >= 2 && t.chars().all(is_han) {
+                    sounds.push(sound(t));
+                    sound_group.push(g);
+                }
+            }
+        }
+        let sound_matcher = AhoCorasick::new(&sounds)
+            .ok()
+            .filter(|_| !sounds.is_empty());
         Self {
             jieba,
             synonyms,
             matcher,
             pattern_group,
+            sound_matcher,
+            sound_group,
             stop: STOPWORDS.iter().copied().collect(),
         }
     }
@@ -357,6 +376,19 @@ impl Analyzer {
             out.push(cur);
         }
         out
+    }
+
+    /// The groups whose terms a Han run sounds like but does not spell (a homophone typo:
+    /// 社宝卡 sounds as 社保卡), once each.
+    fn sounds_like(&self, run: &str, spelt: &[String], out: &mut Vec<String>) {
+        let Some(m) = &self.sound_matcher else { return };
+        let heard = sound(run);
+        for hit in m.find_overlapping_iter(&heard) {
+            let term = &self.synonyms[self.sound_group[hit.pattern().as_usize()]].terms[0];
+            if !spelt.contains(term) && !out.contains(term) {
+                out.push(term.clone());
+            }
+        }
     }
 
     /// Jieba's search-mode words of one Han run, without function words.
@@ -402,6 +434,11 @@ impl Analyzer {
         let text = normalise(text);
         let mut t = Terms::default();
         self.concepts(&text, &mut t.concepts);
+        let mut heard = Vec::new();
+        for run in han_runs(&text) {
+            self.sounds_like(&run, &t.concepts, &mut heard);
+        }
+        t.concepts.extend(heard);
         for run in han_runs(&text) {
             self.words_of(&run, &mut t.words);
             for piece in self.pieces(&run) {
@@ -478,6 +515,17 @@ fn latin_words(text: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// The syllables of a Han text between spaces, with a space at each end: ` she bao ka `, so a
+/// match starts and ends on syllable boundaries.
+fn sound(han: &str) -> String {
+    let mut out = String::from(" ");
+    for s in han.chars().filter_map(syllable) {
+        out.push_str(&s);
+        out.push(' ');
+    }
+    out
 }
 
 /// Adjacent character pairs of a Han run (a single character stands alone).
@@ -597,6 +645,17 @@ mod tests {
             vec!["拖欠工资"]
         );
         assert_eq!(a.query("社保断缴").concepts, vec!["社会保险"]);
+    }
+
+    #[test]
+    fn a_term_written_with_a_homophone_typo_is_still_its_concept() {
+        let a = analyzer();
+        assert_eq!(a.query("公基金怎么取").concepts, vec!["住房公积金"]);
+        assert_eq!(a.query("社宝断缴").concepts, vec!["社会保险"]);
+        // Spelt right, it is found once, not twice.
+        assert_eq!(a.query("公积金").concepts, vec!["住房公积金"]);
+        // Articles are written right: the sound is only heard in queries.
+        assert!(a.document("公基金", false).concepts.is_empty());
     }
 
     #[test]
