@@ -204,11 +204,17 @@ pub fn analyzer(articles: &[DemoArticle]) -> Result<Analyzer, SynonymError> {
 pub fn plain_text(markdown: &str) -> String {
     use pulldown_cmark::{Event, Parser, TagEnd};
     let mut out = String::with_capacity(markdown.len());
-    for ev in Parser::new(markdown) {
+    for ev in Parser::new_ext(markdown, crate::markdown::options()) {
         match ev {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
-            Event::SoftBreak | Event::HardBreak => out.push(' '),
-            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::Heading(_)) => out.push('\n'),
+            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::TableCell) => out.push(' '),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Item
+                | TagEnd::Heading(_)
+                | TagEnd::TableRow
+                | TagEnd::TableHead,
+            ) => out.push('\n'),
             _ => {}
         }
     }
@@ -228,6 +234,10 @@ mod tests {
         assert_eq!(a[1].valid_to, NaiveDate::from_ymd_opt(2026, 12, 31));
         assert_eq!(plain_text(&a[0].body), "答：是。");
         assert_eq!(plain_text(&a[1].body), "一\n二");
+        assert_eq!(
+            plain_text("| 项目 | 标准 |\n|---|---|\n| 补卡 | 免费 |\n"),
+            "项目 标准 \n补卡 免费"
+        );
         let bad = parse_file("t.md", "+++\nslug = \"a\"\nnope = 1\n+++\nx\n").unwrap_err();
         assert_eq!(bad.index, 1);
         assert!(bad.reason.contains("nope"), "{bad}");

@@ -6,4 +6,5 @@ pub mod demo;
 pub mod embedded;
 pub mod engine;
 pub mod eval;
+pub mod markdown;
 pub mod snippet;
