@@ -1,13 +1,10 @@
 //! The knowledge base's commands: `hotline eval search`.
 
-use std::path::PathBuf;
-use std::sync::Arc;
-
 use anyhow::Context;
 use hotline_knowledge::demo;
-use hotline_knowledge::embedded::EmbeddedEngine;
 use hotline_knowledge::engine::SearchEngine;
 use hotline_knowledge::eval::{self, Figures};
+use std::path::PathBuf;
 
 /// `hotline eval search`: the shipped query set (or `queries`) against the demo articles.
 pub fn eval_search(queries: Option<&PathBuf>, engine: &str, misses: bool) -> anyhow::Result<()> {
@@ -22,15 +19,9 @@ pub fn eval_search(queries: Option<&PathBuf>, engine: &str, misses: bool) -> any
     };
     let queries = eval::parse_queries(&text).map_err(anyhow::Error::msg)?;
     let articles = demo::articles()?;
-    let analyzer = Arc::new(demo::analyzer(&articles)?);
-    let engine = EmbeddedEngine::open(None, analyzer)?;
+    let engine = demo::index(&articles)?;
     let rt = tokio::runtime::Builder::new_current_thread().build()?;
-    let report = rt.block_on(async {
-        engine
-            .replace_all(articles.iter().map(demo::DemoArticle::search_doc).collect())
-            .await?;
-        eval::evaluate(&engine, &queries).await
-    })?;
+    let report = rt.block_on(eval::evaluate(&engine, &queries))?;
     let line = |name: &str, f: &Figures| {
         println!(
             "{name:<12} {:>4} queries  hit@1 {:.3}  hit@3 {:.3}  mrr {:.3}",

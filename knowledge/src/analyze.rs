@@ -437,9 +437,6 @@ impl Analyzer {
         let mut heard = Vec::new();
         for run in han_runs(&text) {
             self.sounds_like(&run, &t.concepts, &mut heard);
-        }
-        t.concepts.extend(heard);
-        for run in han_runs(&text) {
             self.words_of(&run, &mut t.words);
             for piece in self.pieces(&run) {
                 grams(&piece, &mut t.grams);
@@ -452,6 +449,7 @@ impl Analyzer {
                 }
             }
         }
+        t.concepts.extend(heard);
         let chunks = latin_words(&text);
         let mut typed: Vec<String> = Vec::new();
         for chunk in &chunks {

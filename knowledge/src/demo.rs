@@ -1,11 +1,14 @@
 //! The demo knowledge base shipped in `knowledge/demo/`: articles as Markdown with TOML front
 //! matter (`FORMAT.md` there), and the starting synonym list.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::analyze::{Analyzer, SynonymError, parse_synonyms};
-use crate::engine::SearchDoc;
+use crate::embedded::EmbeddedEngine;
+use crate::engine::{SearchDoc, SearchError};
 
 /// The synonym list the demo starts with.
 pub const SYNONYMS: &str = include_str!("../demo/synonyms.txt");
@@ -197,6 +200,14 @@ pub fn analyzer(articles: &[DemoArticle]) -> Result<Analyzer, SynonymError> {
     tags.sort();
     tags.dedup();
     Ok(Analyzer::new(groups, &tags))
+}
+
+/// The demo base indexed in memory by the embedded engine (for the evaluation).
+pub fn index(articles: &[DemoArticle]) -> Result<EmbeddedEngine, SearchError> {
+    let analyzer = analyzer(articles).map_err(|e| SearchError::Index(e.to_string()))?;
+    let engine = EmbeddedEngine::open(None, Arc::new(analyzer))?;
+    engine.replace_blocking(articles.iter().map(DemoArticle::search_doc).collect())?;
+    Ok(engine)
 }
 
 /// The plain text of a Markdown body (for the index and snippets): text and code, paragraphs

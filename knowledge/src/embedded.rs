@@ -234,6 +234,9 @@ impl EmbeddedEngine {
         let title = a.document(&d.title, true);
         let tags = a.document(&d.tags.join(" "), true);
         let body = a.document(&d.body, false);
+        // Title and tags are one field for every kind of term but words.
+        let both =
+            |kind: fn(&Terms) -> &Vec<String>| [kind(&title).as_slice(), kind(&tags)].concat();
         let mut put = |p: Part, terms: &[String]| {
             if !terms.is_empty() {
                 doc.add_text(self.parts[&p], terms.join(" "));
@@ -244,23 +247,13 @@ impl EmbeddedEngine {
         put(Part::BodyWords, &body.words);
         put(Part::TitleGrams, &title.grams);
         put(Part::BodyGrams, &body.grams);
-        let mut chars = title.chars.clone();
-        chars.extend(tags.chars.iter().cloned());
-        put(Part::TitleChars, &chars);
-        let mut concepts = title.concepts.clone();
-        concepts.extend(tags.concepts.iter().cloned());
-        put(Part::TitleConcepts, &concepts);
+        put(Part::TitleChars, &both(|t| &t.chars));
+        put(Part::TitleConcepts, &both(|t| &t.concepts));
         put(Part::BodyConcepts, &body.concepts);
-        let mut syl = title.syllables.clone();
-        syl.extend(tags.syllables.iter().cloned());
-        put(Part::TitleSyllables, &syl);
+        put(Part::TitleSyllables, &both(|t| &t.syllables));
         put(Part::BodySyllables, &body.syllables);
-        let mut py = title.word_pinyin;
-        py.extend(tags.word_pinyin);
-        put(Part::WordPinyin, &py);
-        let mut ini = title.initials;
-        ini.extend(tags.initials);
-        put(Part::Initials, &ini);
+        put(Part::WordPinyin, &both(|t| &t.word_pinyin));
+        put(Part::Initials, &both(|t| &t.initials));
         doc
     }
 
@@ -409,7 +402,7 @@ impl EmbeddedEngine {
             let n = top.len();
             (top, n, None)
         };
-        let marks = snippet::Marks::new(&self.analyzer, &q.text);
+        let marks = snippet::Marks::new(&self.analyzer, &terms);
         let f = &self.fields;
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {

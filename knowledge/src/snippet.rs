@@ -3,7 +3,7 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use crate::analyze::Analyzer;
+use crate::analyze::{Analyzer, Terms};
 
 /// What to mark for one query: its words and character pairs, and every term of the synonym
 /// groups it mentions (a query for 老板不给钱 marks 拖欠工资 and 欠薪 in the answer).
@@ -25,8 +25,8 @@ fn escape(s: &str, out: &mut String) {
 }
 
 impl Marks {
-    pub fn new(analyzer: &Analyzer, query: &str) -> Self {
-        let t = analyzer.query(query);
+    /// The marks of a query, from its terms as [`Analyzer::query`] gave them.
+    pub fn new(analyzer: &Analyzer, t: &Terms) -> Self {
         let mut needles: Vec<String> = t
             .words
             .iter()
@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn marks_words_and_synonyms_and_escapes_the_rest() {
         let a = Analyzer::new(parse_synonyms("拖欠工资,欠薪,老板不给钱").unwrap(), &[]);
-        let m = Marks::new(&a, "老板不给钱");
+        let m = Marks::new(&a, &a.query("老板不给钱"));
         assert_eq!(
             m.whole("<b>欠薪</b>可向劳动保障监察投诉"),
             "&lt;b&gt;<mark>欠薪</mark>&lt;/b&gt;可向劳动保障监察投诉"

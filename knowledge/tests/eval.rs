@@ -2,11 +2,7 @@
 //! The shipped evaluation set on the demo base with the embedded engine: the target
 //! (hit@3 ≥ 0.95), and no kind of query left far behind.
 
-use std::sync::Arc;
-
 use hotline_knowledge::demo;
-use hotline_knowledge::embedded::EmbeddedEngine;
-use hotline_knowledge::engine::SearchEngine;
 use hotline_knowledge::eval;
 
 #[tokio::test]
@@ -37,11 +33,7 @@ async fn the_shipped_queries_find_their_answers() {
     ] {
         assert!(kinds.contains(k), "no {k} queries");
     }
-    let engine = EmbeddedEngine::open(None, Arc::new(demo::analyzer(&articles).unwrap())).unwrap();
-    engine
-        .replace_all(articles.iter().map(demo::DemoArticle::search_doc).collect())
-        .await
-        .unwrap();
+    let engine = demo::index(&articles).unwrap();
     let report = eval::evaluate(&engine, &queries).await.unwrap();
     assert!(report.all.hit3 >= 0.95, "{report:#?}");
     for (kind, f) in &report.by_kind {

@@ -106,11 +106,7 @@ pub async fn page(
         return render(&hotline, &pages, &caller, StatusCode::OK, part, work).await;
     };
     let id = ticket_id(raw).or_page(&caller)?;
-    let notice = Notice {
-        created: q.one("created").is_some(),
-        done: q.one("done").and_then(|d| d.parse().ok()),
-        revealed: None,
-    };
+    let notice = Notice::of_query(&q);
     let (status, ticket) =
         detail::context(&hotline, &dispatching, &caller, id, notice, None).await?;
     let work = context! { next => format!("/console?ticket={id}"), ..ticket };

@@ -243,6 +243,17 @@ pub struct Notice {
     pub revealed: Option<Revealed>,
 }
 
+impl Notice {
+    /// The banner a redirect asks for in the page's query (`created`, `done=ACTION`).
+    pub fn of_query(q: &FormFields) -> Self {
+        Self {
+            created: q.one("created").is_some(),
+            done: q.one("done").and_then(|d| d.parse().ok()),
+            revealed: None,
+        }
+    }
+}
+
 /// One personal value of the ticket, shown in full.
 #[derive(Debug, Serialize)]
 pub struct Revealed {
@@ -260,11 +271,7 @@ pub async fn page(
 ) -> Result<HttpResponse, PageError> {
     let id = tickets::ticket_id(&path).or_page(&caller)?;
     let q = FormFields::parse(req.query_string().as_bytes());
-    let notice = Notice {
-        created: q.one("created").is_some(),
-        done: q.one("done").and_then(|d| d.parse().ok()),
-        revealed: None,
-    };
+    let notice = Notice::of_query(&q);
     let part = q.one("part").map(str::to_owned);
     render_part(
         &hotline,
@@ -281,7 +288,7 @@ pub async fn page(
 
 /// Renders the ticket page (or, with `?part=ticket`, its live part alone); with `feedback`, in
 /// the status of the failure it reports.
-#[allow(clippy::too_many_arguments)] // the page's inputs, passed through from its two callers
+#[allow(clippy::too_many_arguments)] // the page's inputs, passed through from its callers
 pub async fn render_part(
     hotline: &Hotline,
     pages: &Pages,
