@@ -74,10 +74,12 @@ pub fn check_role_fits(
 ) -> Result<(), StoreError> {
     use hotline_core::domain::UnitKind;
     match (role, unit_kind) {
-        (Role::Agent | Role::Dispatcher, k) if k != UnitKind::Centre => Err(StoreError::invalid(
-            "role",
-            "agents and dispatchers belong to a 12345 centre",
-        )),
+        (Role::Agent | Role::Dispatcher | Role::Reviewer, k) if k != UnitKind::Centre => {
+            Err(StoreError::invalid(
+                "role",
+                "agents, dispatchers and knowledge reviewers belong to a 12345 centre",
+            ))
+        }
         (Role::UnitHandler | Role::UnitAdmin, UnitKind::Centre) => Err(StoreError::invalid(
             "role",
             "unit handlers and unit admins belong to a handling unit",

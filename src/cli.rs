@@ -36,10 +36,26 @@ pub struct DataArgs {
     pub data_dir: Option<PathBuf>,
 }
 
+/// The knowledge base's search engine (the `search` settings).
+#[derive(Debug, Args, Clone, Default)]
+pub struct SearchArgs {
+    /// embedded (tantivy under the data dir) or meilisearch.
+    #[arg(long, value_parser = ["embedded", "meilisearch"])]
+    pub search: Option<String>,
+    /// Meilisearch's address (with --search meilisearch).
+    #[arg(long)]
+    pub meili_url: Option<String>,
+    /// Meilisearch's API key (HOTLINE_SEARCH__MEILI_KEY keeps it off the command line).
+    #[arg(long)]
+    pub meili_key: Option<String>,
+}
+
 #[derive(Debug, Args, Clone, Default)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub data: DataArgs,
+    #[command(flatten)]
+    pub search: SearchArgs,
     /// Listen address (default 127.0.0.1:8080).
     #[arg(long)]
     pub listen: Option<SocketAddr>,
@@ -68,6 +84,9 @@ pub enum Command {
     /// Evaluate a model.
     #[command(subcommand)]
     Eval(crate::train::EvalCommand),
+    /// The knowledge base.
+    #[command(subcommand)]
+    Knowledge(KnowledgeCommand),
     /// Replay every ticket's events and compare with its stored row (--repair rewrites rows).
     Rebuild {
         #[command(flatten)]
@@ -91,6 +110,18 @@ pub enum LoadgenCommand {
     /// and the centre's dispatchers with live bearer sessions (one shared password hash, no
     /// logins), and per unit one ticket in handling; writes the tokens file.
     WsSetup(crate::loadgen::ws::setup::WsSetupArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KnowledgeCommand {
+    /// Rebuild the search index (embedded, or Meilisearch with --search meilisearch) from the
+    /// published articles in the database.
+    Reindex {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        search: SearchArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -204,15 +235,28 @@ pub enum AdminCommand {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    s.parse()
-        .map_err(|_| "one of agent, dispatcher, unit_handler, unit_admin, leader, admin".to_owned())
+    s.parse().map_err(|_| {
+        "one of agent, dispatcher, unit_handler, unit_admin, leader, admin, reviewer".to_owned()
+    })
 }
 
 fn settings(cli: &Cli, data: &DataArgs, listen: Option<SocketAddr>) -> anyhow::Result<Settings> {
+    search_settings(cli, data, listen, &SearchArgs::default())
+}
+
+fn search_settings(
+    cli: &Cli,
+    data: &DataArgs,
+    listen: Option<SocketAddr>,
+    search: &SearchArgs,
+) -> anyhow::Result<Settings> {
     let overrides = Overrides {
         listen,
         data_dir: data.data_dir.clone(),
         log_format: cli.log_format,
+        search: search.search.clone(),
+        meili_url: search.meili_url.clone(),
+        meili_key: search.meili_key.clone(),
     };
     Settings::load(cli.config.as_deref(), &overrides).context("invalid configuration")
 }
@@ -241,7 +285,7 @@ fn print_report(what: &str, report: &import::Report) -> ExitCode {
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Serve(args) | Command::Demo(args) => {
-            let s = settings(cli, &args.data, args.listen)?;
+            let s = search_settings(cli, &args.data, args.listen, &args.search)?;
             crate::telemetry::init(s.log_format);
             let demo = matches!(cli.command, Command::Demo(_));
             actix_web::rt::System::new().block_on(async move {
@@ -251,6 +295,15 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                     crate::demo::print_welcome(&s, &logins);
                 }
                 crate::server::serve(&s, hotline).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Knowledge(KnowledgeCommand::Reindex { data, search }) => {
+            let s = search_settings(cli, data, None, search)?;
+            crate::telemetry::init(s.log_format);
+            actix_web::rt::System::new().block_on(async move {
+                let hotline = crate::server::open(&s)?;
+                crate::knowledge_base::reindex(&s, &hotline).await
             })?;
             Ok(ExitCode::SUCCESS)
         }

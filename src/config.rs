@@ -54,6 +54,37 @@ pub struct Settings {
     pub mail: MailSettings,
     pub scheduler: SchedulerSettings,
     pub console: ConsoleSettings,
+    pub search: SearchSettings,
+}
+
+/// The knowledge base's search engine.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSettings {
+    /// `embedded` (tantivy, under `DATA_DIR/knowledge/index`, one per node) or `meilisearch`
+    /// (one shared server for large or multi-node deployments).
+    pub engine: String,
+    /// Meilisearch's address, e.g. `http://127.0.0.1:7700`.
+    pub meili_url: String,
+    /// Meilisearch's API key (its master key or a key allowed to manage the index).
+    pub meili_key: String,
+    /// The Meilisearch index the articles go to.
+    pub meili_index: String,
+    /// The synonym list (百姓体 → official words; `knowledge/demo/FORMAT.md`); empty: the list
+    /// shipped with the demo. Read at start; an edit rebuilds the index at the next start.
+    pub synonyms_file: String,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        Self {
+            engine: "embedded".into(),
+            meili_url: String::new(),
+            meili_key: String::new(),
+            meili_index: "hotline-articles".into(),
+            synonyms_file: String::new(),
+        }
+    }
 }
 
 /// The agent console's websocket hub (`/ws`).
@@ -244,6 +275,7 @@ impl Default for Settings {
             mail: MailSettings::default(),
             scheduler: SchedulerSettings::default(),
             console: ConsoleSettings::default(),
+            search: SearchSettings::default(),
             dispatch_threshold: DEFAULT_DISPATCH_THRESHOLD,
         }
     }
@@ -255,6 +287,9 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     pub log_format: Option<LogFormat>,
+    pub search: Option<String>,
+    pub meili_url: Option<String>,
+    pub meili_key: Option<String>,
 }
 
 impl Settings {
@@ -288,6 +323,15 @@ impl Settings {
         }
         if let Some(f) = o.log_format {
             s.log_format = f;
+        }
+        if let Some(e) = &o.search {
+            s.search.engine = e.clone();
+        }
+        if let Some(u) = &o.meili_url {
+            s.search.meili_url = u.clone();
+        }
+        if let Some(k) = &o.meili_key {
+            s.search.meili_key = k.clone();
         }
         Ok(s)
     }

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod dispatching;
 pub mod import;
 pub mod knowledge;
+pub mod knowledge_base;
 pub mod loadgen;
 pub mod login;
 pub mod mail_admin;

@@ -5,7 +5,8 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    actions, auth, catalogue, claims, dispatch, events, ops, queues, tickets, time_rules, users,
+    actions, auth, catalogue, claims, dispatch, events, knowledge, ops, queues, tickets,
+    time_rules, users,
 };
 
 #[derive(OpenApi)]
@@ -34,6 +35,8 @@ use crate::routes::{
         tickets::reveal,
         queues::get,
         time_rules::get, time_rules::put, time_rules::changes,
+        knowledge::search, knowledge::list, knowledge::create, knowledge::get, knowledge::edit,
+        knowledge::step, knowledge::versions, knowledge::diff_of, knowledge::log,
     ),
     components(schemas(hotline_core::error::ErrorBody, hotline_core::error::ErrorDetail)),
     modifiers(&BearerAuth, &ErrorResponses),
@@ -48,6 +51,7 @@ use crate::routes::{
         (name = "auth", description = "Sessions and tokens"),
         (name = "ops", description = "Health, readiness, metrics"),
         (name = "time", description = "Time limits, windows and working hours"),
+        (name = "knowledge", description = "The knowledge base: search, articles, review and publishing"),
         (name = "intake", description = "Appeals from registered apps and mini-programs (signed)"),
     )
 )]

@@ -227,6 +227,10 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
     let dispatching = web::Data::new(crate::dispatching::Dispatching::new(
         settings.dispatch_threshold,
     )?);
+    let kb = crate::knowledge_base::open(settings, &hotline.db).await?;
+    kb.bring_current().await;
+    let keeper = tokio::spawn(kb.keeper.clone().run());
+    let kb = web::Data::new(kb);
     let sweeper = tokio::spawn(crate::dispatching::run_sweeper(
         hotline.clone(),
         dispatching.clone(),
@@ -241,6 +245,7 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
             .app_data(storage.clone())
             .app_data(dispatching.clone())
             .app_data(console.clone())
+            .app_data(kb.clone())
             .app_data(web::Data::new(policy))
             .app_data(limit)
             .app_data(web::PayloadConfig::new(limit.0))
@@ -291,6 +296,7 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
         task.abort();
     }
     sweeper.abort();
+    keeper.abort();
     console_at_stop.stop(live, &hotline).await;
     // Requests that finished during shutdown may have committed events: number them now.
     if let Err(e) = hotline.bus.sequence_now(&hotline.db).await {

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Api, Backend, TestApp, TestDb, seed, start};
+use common::{Api, Backend, TestApp, TestDb, seed, start, start_in};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -505,8 +505,9 @@ async fn presence_across_two_nodes() {
         ("HOTLINE_CONSOLE__PRESENCE_TTL_SECONDS", "2"),
     ];
     let (child_a, base_a) = start(&db, &["serve"], &env);
-    let (child_b, base_b) = start(&db, &["serve"], &env);
-    let mut node_b = TestApp::new(base_b, TestDb::new(Backend::Sqlite), child_b);
+    let holder = TestDb::new(Backend::Sqlite);
+    let (child_b, base_b) = start_in(&db, holder.dir.path(), &["serve"], &env);
+    let mut node_b = TestApp::new(base_b, holder, child_b);
     let node_a = TestApp::new(base_a, db, child_a);
 
     let agent_api = node_b.login("agent").await;

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestApp, TestDb, seed, start};
+use common::{Backend, TestApp, TestDb, seed, start, start_in};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -605,8 +605,9 @@ async fn two_nodes_on_one_postgres() {
         "two nodes share this key of at least 32 chars",
     )];
     let (child_a, base_a) = start(&db, &["serve"], &key);
-    let (child_b, base_b) = start(&db, &["serve"], &key);
-    let node_b = TestApp::new(base_b, TestDb::new(Backend::Sqlite), child_b);
+    let holder = TestDb::new(Backend::Sqlite);
+    let (child_b, base_b) = start_in(&db, holder.dir.path(), &["serve"], &key);
+    let node_b = TestApp::new(base_b, holder, child_b);
     let node_a = TestApp::new(base_a, db, child_a);
 
     let (mut ws, _) = console(&node_a, "agent").await;

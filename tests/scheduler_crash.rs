@@ -11,7 +11,7 @@ mod storage_support;
 
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestDb, start};
+use common::{Backend, TestDb, start_in};
 use hotline_core::Db;
 use hotline_dispatch::scheduler::jobs;
 use scheduler_support::{
@@ -55,8 +55,13 @@ async fn killed_and_restarted(backend: Backend) {
         Backend::Postgres => 3,
         Backend::Sqlite => 1,
     };
-    let mut children: Vec<_> = (0..processes)
-        .map(|_| start(&db, &["serve"], &env).0)
+    // One data dir per node, as in production (each keeps its own search index).
+    let dirs: Vec<tempfile::TempDir> = (0..processes)
+        .map(|_| tempfile::tempdir().unwrap())
+        .collect();
+    let mut children: Vec<_> = dirs
+        .iter()
+        .map(|d| start_in(&db, d.path(), &["serve"], &env).0)
         .collect();
 
     let deadline = Instant::now() + Duration::from_secs(300);
@@ -72,7 +77,7 @@ async fn killed_and_restarted(backend: Backend) {
         at_kill < total,
         "the kill must land mid-way ({at_kill} done)"
     );
-    children[0] = start(&db, &["serve"], &env).0;
+    children[0] = start_in(&db, dirs[0].path(), &["serve"], &env).0;
 
     while ticket_jobs(db.db(), jobs::PENDING) > 0 {
         assert!(Instant::now() < deadline, "due work left undone");

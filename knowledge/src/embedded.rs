@@ -189,7 +189,13 @@ impl EmbeddedEngine {
             }
             None => Index::create_in_ram(schema),
         };
-        let writer = index.writer(50_000_000).map_err(index_err)?;
+        let writer = index.writer(50_000_000).map_err(|e| match e {
+            // Not a broken index: another process holds it (two nodes on one data dir).
+            tantivy::TantivyError::LockFailure(..) => SearchError::Unavailable(format!(
+                "the search index is in use by another process (each node needs its own data dir): {e}"
+            )),
+            e => index_err(e),
+        })?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

@@ -204,6 +204,10 @@ pub async fn seed(hotline: &Hotline, data_dir: &Path) -> anyhow::Result<Vec<Demo
             tracing::info!(rules, "default dispatch rules installed");
         }
         crate::server::reload_rules(&h)?;
+        let articles = crate::knowledge_base::seed_demo(&h.db)?;
+        if articles > 0 {
+            tracing::info!(articles, "demo knowledge articles published");
+        }
         let plan = plan::build(&h)?;
         let (logins, members) = ensure_accounts(&h, &dir, &plan.handler_units())?;
         Ok::<_, anyhow::Error>((logins, members, plan))

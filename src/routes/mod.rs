@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod claims;
 pub mod dispatch;
 pub mod events;
+pub mod knowledge;
 pub mod ops;
 pub mod queues;
 pub mod tickets;
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(events::configure)
             .configure(catalogue::configure)
             .configure(dispatch::configure)
+            .configure(knowledge::configure)
             .configure(users::configure),
     )
     .configure(ops::configure);

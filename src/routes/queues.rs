@@ -80,7 +80,7 @@ impl QueueKind {
             ],
             Role::Leader => &[Q::Supervised],
             Role::UnitHandler | Role::UnitAdmin => &[Q::NearDeadline, Q::ToSign, Q::InProgress],
-            Role::Admin => &[],
+            Role::Admin | Role::Reviewer => &[],
         }
     }
 

@@ -306,10 +306,21 @@ impl Drop for TestApp {
 /// Starts `hotline ARGS… --listen 127.0.0.1:0 --data-dir DIR` on the test database and waits for
 /// the address it prints.
 pub fn start(db: &TestDb, command: &[&str], extra_env: &[(&str, &str)]) -> (Child, String) {
+    start_in(db, db.dir.path(), command, extra_env)
+}
+
+/// [`start`] with another data dir: a second node on the same database (each node keeps its
+/// own search index).
+pub fn start_in(
+    db: &TestDb,
+    data_dir: &std::path::Path,
+    command: &[&str],
+    extra_env: &[(&str, &str)],
+) -> (Child, String) {
     let mut cmd = Command::new(binary());
     cmd.args(command)
         .args(["--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(db.dir.path())
+        .arg(data_dir)
         .envs(db.env())
         .env(
             "RUST_LOG",

@@ -31,14 +31,22 @@ pub enum Permission {
     ManageRoutingRules,
     /// Ask where a ticket or an appeal should go (the dispatch suggestion).
     SuggestDispatch,
+    /// Search and read the published knowledge articles.
+    ReadKnowledge,
+    /// Write knowledge articles and send them for review (unit admins: their unit's articles;
+    /// reviewers: their centre's own articles, which another reviewer publishes).
+    WriteKnowledge,
+    /// Publish knowledge articles or send them back (the centre's reviewers, within scope).
+    ReviewKnowledge,
 }
 
 pub fn role_permits(role: Role, p: Permission) -> bool {
     use Permission as P;
     use Role as R;
     match p {
-        // Administrators run the system; they do not read citizens' appeals.
-        P::ReadTickets | P::ActOnTickets | P::ReadEvents => role != R::Admin,
+        // Administrators run the system and reviewers the knowledge base; neither reads
+        // citizens' appeals.
+        P::ReadTickets | P::ActOnTickets | P::ReadEvents => !matches!(role, R::Admin | R::Reviewer),
         P::CreateTickets => matches!(role, R::Agent | R::Dispatcher),
         P::ReadCatalogue => true,
         P::ManageCatalogue => role == R::Admin,
@@ -48,5 +56,8 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
         P::ReadRoutingRules => matches!(role, R::Admin | R::Dispatcher | R::Agent | R::Leader),
         P::ManageRoutingRules => matches!(role, R::Admin | R::Dispatcher),
         P::SuggestDispatch => matches!(role, R::Agent | R::Dispatcher),
+        P::ReadKnowledge => true,
+        P::WriteKnowledge => matches!(role, R::UnitAdmin | R::Reviewer),
+        P::ReviewKnowledge => role == R::Reviewer,
     }
 }

@@ -38,6 +38,9 @@ pub enum Role {
     Leader,
     /// 系统管理员: org tree, users, catalogue.
     Admin,
+    /// 知识审核员: a 12345 centre's reviewer, who publishes (or sends back) the knowledge
+    /// articles the units write.
+    Reviewer,
 }
 
 impl Role {
@@ -49,6 +52,7 @@ impl Role {
             Self::UnitAdmin => "单位管理员",
             Self::Leader => "领导",
             Self::Admin => "系统管理员",
+            Self::Reviewer => "知识审核员",
         }
     }
 

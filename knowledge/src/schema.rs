@@ -1,0 +1,73 @@
+//! The knowledge tables (migration `*_knowledge` under `migrations/`).
+
+diesel::table! {
+    kb_articles (id) {
+        id -> Text,
+        slug -> Text,
+        state -> Text,
+        version -> Integer,
+        published_version -> Nullable<Integer>,
+        owner_unit_id -> Text,
+        title -> Text,
+        category -> Text,
+        review_note -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    kb_article_versions (article_id, version) {
+        article_id -> Text,
+        version -> Integer,
+        title -> Text,
+        body -> Text,
+        category -> Text,
+        tags -> Text,
+        areas -> Text,
+        valid_from -> Nullable<Date>,
+        valid_to -> Nullable<Date>,
+        source -> Nullable<Text>,
+        author_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    kb_article_log (id) {
+        id -> BigInt,
+        article_id -> Text,
+        action -> Text,
+        version -> Integer,
+        actor_id -> Nullable<Text>,
+        actor_role -> Text,
+        note -> Nullable<Text>,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    kb_changes (seq) {
+        seq -> BigInt,
+        article_id -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    kb_counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    kb_sync_cursors (engine) {
+        engine -> Text,
+        seq -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(kb_articles, kb_article_versions, kb_article_log);
