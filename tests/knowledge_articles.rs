@@ -8,31 +8,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Api, Backend, TestApp, TestDb, password_of, seed, start};
-use hotline_core::domain::Role;
-use hotline_core::store::units;
+use common::{Api, Backend, TestApp, TestDb, add_reviewers, seed, start};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// The centre's two knowledge reviewers (a reviewer's own text needs the other).
-pub fn add_reviewers(db: &hotline_core::db::Db) {
-    let unit = {
-        let mut c = db.get().unwrap();
-        units::by_code(&mut c, "990100-12345").unwrap().unwrap()
-    };
-    for name in ["reviewer", "reviewer2"] {
-        let spec = hotline::accounts::AccountSpec::new(
-            name,
-            name,
-            Role::Reviewer,
-            unit.id,
-            &password_of(name),
-        )
-        .unwrap();
-        db.write_blocking(|c| hotline::accounts::insert(c, &spec))
-            .unwrap();
-    }
-}
 
 pub async fn knowledge_app(backend: Backend) -> TestApp {
     let mut db = TestDb::new(backend);

@@ -179,6 +179,28 @@ pub fn seed(db: &Db) {
     }
 }
 
+/// The centre's two knowledge reviewers (a reviewer's own text needs the other).
+pub fn add_reviewers(db: &hotline_core::db::Db) {
+    let unit = {
+        let mut c = db.get().expect("reviewer");
+        hotline_core::store::units::by_code(&mut c, "990100-12345")
+            .expect("reviewer")
+            .expect("reviewer")
+    };
+    for name in ["reviewer", "reviewer2"] {
+        let spec = hotline::accounts::AccountSpec::new(
+            name,
+            name,
+            hotline_core::domain::Role::Reviewer,
+            unit.id,
+            &password_of(name),
+        )
+        .expect("reviewer");
+        db.write_blocking(|c| hotline::accounts::insert(c, &spec))
+            .expect("reviewer");
+    }
+}
+
 pub fn unit_id(db: &Db, code: &str) -> hotline_core::ids::UnitId {
     let mut c = db.get().expect("conn");
     units::by_code(&mut c, code)
