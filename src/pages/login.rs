@@ -21,13 +21,14 @@ fn destination(next: Option<&str>) -> String {
         .to_owned()
 }
 
-/// `/`: staff with a session go to their tickets; everyone else is a citizen, who goes to the
-/// portal (which links to the staff login).
+/// `/`: staff with a session go to their tickets (knowledge reviewers, who read no tickets, to
+/// the knowledge base); everyone else is a citizen, who goes to the portal (which links to the
+/// staff login).
 pub async fn home(caller: Option<Caller>) -> HttpResponse {
-    see_other(if caller.is_some() {
-        "/tickets"
-    } else {
-        "/portal"
+    see_other(match caller {
+        Some(c) if c.user.role == hotline_core::domain::Role::Reviewer => "/knowledge",
+        Some(_) => "/tickets",
+        None => "/portal",
     })
 }
 

@@ -8,6 +8,7 @@
 mod act;
 mod agent_console;
 mod detail;
+mod knowledge;
 mod list;
 mod live;
 mod login;
@@ -77,6 +78,19 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("console.html", include_str!("templates/console.html")),
     ("wallboard.html", include_str!("templates/wallboard.html")),
     ("workbench.html", include_str!("templates/workbench.html")),
+    ("knowledge.html", include_str!("templates/knowledge.html")),
+    (
+        "knowledge_form.html",
+        include_str!("templates/knowledge_form.html"),
+    ),
+    (
+        "knowledge_article.html",
+        include_str!("templates/knowledge_article.html"),
+    ),
+    (
+        "knowledge_diff.html",
+        include_str!("templates/knowledge_diff.html"),
+    ),
 ];
 
 impl Pages {
@@ -146,6 +160,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(register::submit)),
         )
         .configure(rules::configure)
+        .configure(knowledge::configure)
         .route("/tickets/{id}", web::get().to(detail::page))
         .route("/tickets/{id}/act/{action}", web::post().to(act::submit))
         .route(
