@@ -96,6 +96,21 @@ pub async fn open(settings: &Settings, db: &Db) -> anyhow::Result<KnowledgeBase>
             };
             IndexKeeper::new(db.clone(), Arc::new(engine), place)
         }
+        "meilisearch" => {
+            let url = s.meili_url.trim();
+            anyhow::ensure!(
+                !url.is_empty(),
+                "search.meili_url: Meilisearch needs its address (--meili-url)"
+            );
+            let key = Some(s.meili_key.trim()).filter(|k| !k.is_empty());
+            let uid = s.meili_index.trim();
+            let engine = hotline_knowledge::meili::MeiliEngine::new(url, key, uid, analyzer)
+                .map_err(|e| anyhow::anyhow!("search.meili_url: {e}"))?;
+            // One shared engine for every node: its place is a row of the database, keyed by
+            // the index and the analyzer (another synonym list rebuilds it).
+            let place = Place::Shared(format!("meilisearch:{uid}:{print}"));
+            IndexKeeper::new(db.clone(), Arc::new(engine), place)
+        }
         other => anyhow::bail!("search.engine: unknown engine {other:?} (embedded or meilisearch)"),
     };
     Ok(KnowledgeBase { keeper })

@@ -1,0 +1,338 @@
+//! What the Meilisearch engine stores for an article and sends for a query: the article's own
+//! text (the server segments Chinese with jieba and folds it to tonal pinyin, so traditional
+//! characters and most homophone typos meet on their own), plus helper fields from our
+//! [`Analyzer`] for what the server cannot know: the synonym list's concepts, toneless pinyin
+//! and initials as citizens type them, and the filter fields.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::analyze::{Analyzer, Terms, normalise, split_pinyin};
+use crate::engine::{SearchDoc, SearchError, SearchQuery};
+
+/// Open ends of a validity range, as day numbers far beyond any real date.
+const OPEN_FROM: i64 = -1_000_000_000;
+const OPEN_TO: i64 = 1_000_000_000;
+
+/// The searchable fields, most telling first (the server's `attribute` rule reads this order).
+pub const SEARCHABLE: [&str; 6] = [
+    "title",
+    "tags",
+    "concepts",
+    "spell",
+    "body",
+    "body_concepts",
+];
+/// The fields typos are not tolerated in: the concepts are opaque tokens.
+pub const NO_TYPOS: [&str; 5] = ["concepts", "body_concepts", "title", "tags", "body"];
+pub const FILTERABLE: [&str; 6] = [
+    "key",
+    "categories",
+    "top",
+    "areas",
+    "valid_from",
+    "valid_to",
+];
+/// The facet of the top-level category.
+pub const FACET: &str = "top";
+pub const RETRIEVE: [&str; 5] = ["key", "id", "title", "body", "category"];
+pub const RETRIEVE_KEY: [&str; 1] = ["key"];
+pub const PRIMARY_KEY: &str = "key";
+
+/// An article as the index holds it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stored {
+    key: String,
+    id: String,
+    title: String,
+    tags: Vec<String>,
+    body: String,
+    category: String,
+    /// The category path and every path above it (`a`, `a/b`): a filter on one of them is a
+    /// filter on a path prefix of whole names.
+    categories: Vec<String>,
+    top: String,
+    areas: Vec<String>,
+    valid_from: i64,
+    valid_to: i64,
+    concepts: String,
+    spell: String,
+    body_concepts: String,
+}
+
+/// What a hit brings back.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Found {
+    pub key: String,
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub category: String,
+}
+
+/// The document key of an id: the id itself when Meilisearch accepts it as one (ASCII letters,
+/// digits and `-`), otherwise `_` and its bytes in hex (no accepted id holds `_`, so no two ids
+/// share a key).
+pub fn key(id: &str) -> Result<String, SearchError> {
+    let plain = !id.is_empty()
+        && id.len() <= 511
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if plain {
+        return Ok(id.to_owned());
+    }
+    if id.is_empty() || id.len() > 255 {
+        return Err(SearchError::Index(format!(
+            "an article id must have 1 to 255 bytes: {id:?}"
+        )));
+    }
+    let mut k = String::with_capacity(1 + 2 * id.len());
+    k.push('_');
+    for b in id.bytes() {
+        k.push_str(&format!("{b:02x}"));
+    }
+    Ok(k)
+}
+
+/// The whole names of a category path, as the embedded engine's facets read it.
+fn path(category: &str) -> Vec<&str> {
+    category.split('/').filter(|p| !p.is_empty()).collect()
+}
+
+/// The category filter's value: the path of whole names, `None` when it names none.
+pub fn category_value(category: &str) -> Option<String> {
+    let p = path(category);
+    (!p.is_empty()).then(|| p.join("/"))
+}
+
+fn day(d: Option<NaiveDate>, open: i64) -> i64 {
+    d.map_or(open, |d| i64::from(d.num_days_from_ce()))
+}
+
+/// A stable opaque word for a concept (the synonym group's official term): letters only, so
+/// the server keeps it one word, with a prefix no pinyin starts with.
+pub fn concept_token(term: &str) -> String {
+    // FNV-1a: the same word in every process and version.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in term.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut out = String::from("vq");
+    for _ in 0..8 {
+        out.push(char::from(b'a' + (h % 26) as u8));
+        h /= 26;
+    }
+    out
+}
+
+fn concepts_of(t: &Terms) -> String {
+    let mut c: Vec<String> = t.concepts.iter().map(|c| concept_token(c)).collect();
+    c.sort();
+    c.dedup();
+    c.join(" ")
+}
+
+/// Toneless pinyin and initials of a short text's words, and the pinyin of adjacent words run
+/// together (`shebao` `ka` → `shebaoka`), as citizens type them.
+fn spell_of(t: &Terms) -> String {
+    let mut out: Vec<String> = Vec::new();
+    out.extend(t.word_pinyin.iter().cloned());
+    for w in t.word_pinyin.windows(2) {
+        out.push(w.concat());
+    }
+    out.extend(t.initials.iter().cloned());
+    out.join(" ")
+}
+
+/// The stored form of an article.
+pub fn stored(analyzer: &Analyzer, d: &SearchDoc) -> Result<Stored, SearchError> {
+    let names = path(&d.category);
+    let categories = (1..=names.len()).map(|n| names[..n].join("/")).collect();
+    let short = format!("{} {}", d.title, d.tags.join(" "));
+    let short = analyzer.document(&short, true);
+    let body = analyzer.document(&d.body, false);
+    Ok(Stored {
+        key: key(&d.id)?,
+        id: d.id.clone(),
+        title: d.title.clone(),
+        tags: d.tags.clone(),
+        body: d.body.clone(),
+        category: d.category.clone(),
+        categories,
+        top: names.first().map(|s| (*s).to_owned()).unwrap_or_default(),
+        areas: d.areas.clone(),
+        valid_from: day(d.valid_from, OPEN_FROM),
+        valid_to: day(d.valid_to, OPEN_TO),
+        concepts: concepts_of(&short),
+        spell: spell_of(&short),
+        body_concepts: concepts_of(&body),
+    })
+}
+
+/// A filter value in double quotes, its quotes and backslashes escaped.
+pub fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// The filters of a query (all must hold), as the embedded engine applies them.
+pub fn filters(q: &SearchQuery) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(c) = q.category.as_deref().and_then(category_value) {
+        out.push(format!("categories = {}", quoted(&c)));
+    }
+    if !q.areas.is_empty() {
+        let any: Vec<String> = q.areas.iter().map(|a| quoted(a)).collect();
+        out.push(format!("areas IN [{}]", any.join(", ")));
+    }
+    if let Some(d) = q.valid_on {
+        let d = day(Some(d), 0);
+        out.push(format!("valid_from <= {d} AND valid_to >= {d}"));
+    }
+    out
+}
+
+/// One search sent for a query: a word (or a concept's opaque word) in some fields, and what a
+/// match is worth.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    pub text: String,
+    pub weight: f32,
+    pub on: &'static [&'static str],
+}
+
+const CONCEPTS_ON: &[&str] = &["concepts", "body_concepts"];
+const TEXT_ON: &[&str] = &["title", "tags", "body"];
+const SHORT_ON: &[&str] = &["title", "tags"];
+const BODY_ON: &[&str] = &["body"];
+const TYPED_ON: &[&str] = &["spell", "title", "tags", "body"];
+
+/// The most searches one query sends.
+pub const MAX_PROBES: usize = 12;
+
+/// The searches of a query, most telling first: the concepts it mentions (as their opaque
+/// words), its own words without function words (the longest of jieba's overlapping ones),
+/// typed pinyin and initials as typed, and the single characters of its words (for the title:
+/// a shape typo, 电悌, still has 电 in common).
+fn knob(name: &str, default: f32) -> f32 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+pub fn probes(terms: &Terms, text: &str) -> Vec<Probe> {
+    let mut out: Vec<Probe> = Vec::new();
+    let mut push = |text: String, weight: f32, on: &'static [&'static str]| {
+        if !text.is_empty() && !out.iter().any(|p| p.text == text && p.on == on) {
+            out.push(Probe { text, weight, on });
+        }
+    };
+    for c in &terms.concepts {
+        push(concept_token(c), knob("WC", 3.0), CONCEPTS_ON);
+    }
+    let han: Vec<&String> = terms
+        .words
+        .iter()
+        .filter(|w| w.chars().any(|c| !c.is_ascii()))
+        .collect();
+    // cut_for_search gives 住房, 公积金 and 住房公积金: keep the words no longer one holds.
+    let mut words: Vec<&String> = han
+        .iter()
+        .filter(|w| {
+            !han.iter()
+                .any(|o| o.len() > w.len() && o.contains(w.as_str()))
+        })
+        .copied()
+        .collect();
+    words.sort_by_key(|w| std::cmp::Reverse(w.chars().count().min(3)));
+    let split = std::env::var("MEILI_SPLIT").is_ok();
+    for w in words.iter().filter(|w| w.chars().count() >= 2) {
+        if split {
+            push((*w).clone(), 3.0, SHORT_ON);
+            push((*w).clone(), 1.0, BODY_ON);
+        } else {
+            push((*w).clone(), knob("WW", 2.0), TEXT_ON);
+        }
+    }
+    let text = normalise(text);
+    for chunk in text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        push(chunk.to_owned(), knob("WL", 2.0), TYPED_ON);
+        if let Some(s) = split_pinyin(chunk).filter(|s| s.len() > 1) {
+            // Typed words may run several together (`shebaoka`): each pair too.
+            for pair in s.windows(2) {
+                push(pair.concat(), knob("WP", 1.0), TYPED_ON);
+            }
+        }
+    }
+    for c in &terms.chars {
+        push(c.clone(), knob("WCH", 0.5), SHORT_ON);
+    }
+    let max = std::env::var("MEILI_MAX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MAX_PROBES);
+    out.truncate(max);
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may fail loudly
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_accepted_and_distinct() {
+        assert_eq!(key("gjj-rent").unwrap(), "gjj-rent");
+        assert_eq!(key("a_b").unwrap(), "_615f62");
+        assert_eq!(key("公积金").unwrap(), "_e585ace7a7afe98791");
+        assert!(key("").is_err());
+    }
+
+    #[test]
+    fn filters_quote_their_values() {
+        let q = SearchQuery {
+            category: Some("/劳动\"和/社保/".into()),
+            areas: vec!["990100".into()],
+            valid_on: NaiveDate::from_ymd_opt(2026, 1, 1),
+            ..SearchQuery::default()
+        };
+        let f = filters(&q);
+        assert_eq!(f[0], r#"categories = "劳动\"和/社保""#);
+        assert_eq!(f[1], r#"areas IN ["990100"]"#);
+        assert!(f[2].starts_with("valid_from <= "), "{f:?}");
+        assert!(
+            filters(&SearchQuery {
+                category: Some("/".into()),
+                ..SearchQuery::default()
+            })
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn concept_tokens_are_stable_letters() {
+        let t = concept_token("拖欠工资");
+        assert_eq!(t, concept_token("拖欠工资"));
+        assert_ne!(t, concept_token("社会保险"));
+        assert!(
+            t.len() == 10 && t.chars().all(|c| c.is_ascii_lowercase()),
+            "{t}"
+        );
+    }
+}
