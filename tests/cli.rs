@@ -103,6 +103,17 @@ async fn demo_twice(backend: Backend) {
         .await
         .expect("json");
     assert_eq!(statuses["items"].as_array().expect("items").len(), 200);
+    // The demo's knowledge base is published and searchable.
+    let articles: Value = http
+        .get(format!("{base}/api/v1/knowledge/articles?limit=500"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("articles")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(articles.as_array().expect("articles").len(), 310);
     let _ = child.kill();
     let _ = child.wait();
     let first = counts(&db);

@@ -44,6 +44,13 @@ pub const STAFF: &[(&str, Role, &str, &str)] = &[
     ("street", Role::UnitHandler, "990103001", "桂花坪街道承办人"),
     ("zjj", Role::UnitHandler, "990100-ZJJ", "市住建局承办人"),
     ("a1", Role::UnitHandler, "990102", "A1区承办人"),
+    ("reviewer", Role::Reviewer, "990100-12345", "知识审核员小周"),
+    (
+        "reviewer2",
+        Role::Reviewer,
+        "990100-12345",
+        "知识审核员小陈",
+    ),
 ];
 
 #[derive(Debug, Clone)]
