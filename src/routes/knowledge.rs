@@ -94,12 +94,20 @@ pub struct SearchHitView {
     pub snippet_html: String,
 }
 
+/// How many matches fall in one top-level category.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Facet {
+    pub category: String,
+    pub count: u64,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchAnswer {
     pub hits: Vec<SearchHitView>,
+    /// All matches (with `facets=true`; otherwise the hits returned).
     pub total: usize,
-    /// (top-level category, matching articles).
-    pub facets: Vec<(String, u64)>,
+    /// By top-level category, most first (with `facets=true`).
+    pub facets: Vec<Facet>,
 }
 
 impl From<SearchResults> for SearchAnswer {
@@ -118,7 +126,11 @@ impl From<SearchResults> for SearchAnswer {
                 })
                 .collect(),
             total: r.total,
-            facets: r.facets,
+            facets: r
+                .facets
+                .into_iter()
+                .map(|(category, count)| Facet { category, count })
+                .collect(),
         }
     }
 }
