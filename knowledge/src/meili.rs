@@ -120,6 +120,11 @@ impl MeiliEngine {
         }
     }
 
+    /// Whether the index holds no article.
+    pub async fn is_empty(&self) -> Result<bool, SearchError> {
+        Ok(self.len().await? == 0)
+    }
+
     fn settings(&self) -> Settings {
         let typos = TypoToleranceSettings {
             disable_on_attributes: Some(

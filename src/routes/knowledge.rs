@@ -370,7 +370,7 @@ pub async fn view(
         .await?)
 }
 
-#[utoipa::path(get, path = "/api/v1/knowledge/articles/{id}", tag = "knowledge",
+#[utoipa::path(get, path = "/api/v1/knowledge/articles/{id}", tag = "knowledge", params(("id" = String, Path, description = "The article's id (UUID)")),
     responses((status = 200, body = ArticleView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     hotline: web::Data<Hotline>,
@@ -415,7 +415,7 @@ pub async fn edit_article(
     Ok(a)
 }
 
-#[utoipa::path(put, path = "/api/v1/knowledge/articles/{id}", tag = "knowledge", request_body = EditArticle,
+#[utoipa::path(put, path = "/api/v1/knowledge/articles/{id}", tag = "knowledge", params(("id" = String, Path, description = "The article's id (UUID)")), request_body = EditArticle,
     responses((status = 200, body = Article), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn edit(
@@ -468,7 +468,7 @@ pub async fn take_step(
     Ok(a)
 }
 
-#[utoipa::path(post, path = "/api/v1/knowledge/articles/{id}/steps", tag = "knowledge", request_body = StepBody,
+#[utoipa::path(post, path = "/api/v1/knowledge/articles/{id}/steps", tag = "knowledge", params(("id" = String, Path, description = "The article's id (UUID)")), request_body = StepBody,
     responses((status = 200, body = Article), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn step(
@@ -504,7 +504,7 @@ pub async fn all_versions(
     Ok(hotline.db.run(move |c| read::versions(c, id)).await?)
 }
 
-#[utoipa::path(get, path = "/api/v1/knowledge/articles/{id}/versions", tag = "knowledge",
+#[utoipa::path(get, path = "/api/v1/knowledge/articles/{id}/versions", tag = "knowledge", params(("id" = String, Path, description = "The article's id (UUID)")),
     responses((status = 200, body = Vec<ArticleVersion>)), security(("bearer" = [])))]
 pub async fn versions(
     hotline: web::Data<Hotline>,
@@ -544,7 +544,7 @@ pub async fn versions_diff(
     Ok(diff::diff((a.version, &a.fields), (b.version, &b.fields)))
 }
 
-#[utoipa::path(get, path = "/api/v1/knowledge/articles/{id}/diff", tag = "knowledge", params(DiffParams),
+#[utoipa::path(get, path = "/api/v1/knowledge/articles/{id}/diff", tag = "knowledge", params(("id" = String, Path, description = "The article's id (UUID)"), DiffParams),
     responses((status = 200, body = ArticleDiff)), security(("bearer" = [])))]
 pub async fn diff_of(
     hotline: web::Data<Hotline>,
@@ -565,7 +565,7 @@ pub async fn trail(
     Ok(hotline.db.run(move |c| read::log(c, id)).await?)
 }
 
-#[utoipa::path(get, path = "/api/v1/knowledge/articles/{id}/log", tag = "knowledge",
+#[utoipa::path(get, path = "/api/v1/knowledge/articles/{id}/log", tag = "knowledge", params(("id" = String, Path, description = "The article's id (UUID)")),
     responses((status = 200, body = Vec<LogEntry>)), security(("bearer" = [])))]
 pub async fn log(
     hotline: web::Data<Hotline>,
