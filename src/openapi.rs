@@ -36,7 +36,7 @@ use crate::routes::{
         queues::get,
         time_rules::get, time_rules::put, time_rules::changes,
         knowledge::search, knowledge::list, knowledge::create, knowledge::get, knowledge::edit,
-        knowledge::step, knowledge::versions, knowledge::diff_of, knowledge::log,
+        knowledge::step, knowledge::versions, knowledge::diff_of, knowledge::log, knowledge::stats_of,
     ),
     components(schemas(hotline_core::error::ErrorBody, hotline_core::error::ErrorDetail)),
     modifiers(&BearerAuth, &ErrorResponses),

@@ -177,5 +177,29 @@ async fn knowledge_pages(backend: Backend) {
         )
         .await;
     assert_eq!(stale.status, 409, "{}", stale.body);
+
+    // The statistics: the agent's searches, the one that found nothing, the answer opened.
+    let nothing = agent.get("/knowledge?q=xkcdqwrtp").await;
+    assert!(nothing.body.contains("没有找到答案"), "{}", nothing.body);
+    assert_eq!(agent.get("/knowledge/stats").await.status, 403);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let stats = loop {
+        let p = reviewer.get("/knowledge/stats").await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        if p.body.contains("xkcdqwrtp") {
+            break p.body;
+        }
+        assert!(std::time::Instant::now() < until, "{}", p.body);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let no_result =
+        &stats[stats.find("id=\"no-result\"").unwrap()..stats.find("id=\"top\"").unwrap()];
+    assert!(no_result.contains("xkcdqwrtp"), "{no_result}");
+    assert!(!no_result.contains("租房提取公积金"), "{no_result}");
+    let used = &stats[stats.find("id=\"used\"").unwrap()..];
+    assert!(
+        used.contains("租房") && used.contains("<td>1</td>"),
+        "{used}"
+    );
 }
 both_backends!(knowledge, knowledge_pages);

@@ -71,3 +71,22 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(kb_articles, kb_article_versions, kb_article_log);
+
+diesel::table! {
+    kb_searches (id) {
+        id -> BigInt,
+        query -> Text,
+        normalised -> Text,
+        hits -> Integer,
+        top_slug -> Nullable<Text>,
+        searched_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    kb_answer_uses (id) {
+        id -> BigInt,
+        slug -> Text,
+        used_at -> Timestamp,
+    }
+}

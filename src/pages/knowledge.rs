@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(create)),
         )
         .route("/knowledge/by-slug/{slug}", web::get().to(by_slug))
+        .route("/knowledge/stats", web::get().to(stats_page))
         .route("/knowledge/{id}", web::get().to(article))
         .service(
             web::resource("/knowledge/{id}/edit")
@@ -449,9 +450,17 @@ pub async fn by_slug(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let slug = path.into_inner();
+    let now = hotline.now.get();
+    // Opened from a search: counted as a use of the answer (for the statistics).
     let found = hotline
         .db
-        .run(move |c| hotline_knowledge::store::read::by_slug(c, &slug))
+        .write(move |c| {
+            let a = hotline_knowledge::store::read::by_slug(c, &slug)?;
+            if a.is_some() {
+                hotline_knowledge::store::stats::record_use(c, &slug, now)?;
+            }
+            Ok::<_, hotline_core::StoreError>(a)
+        })
         .await
         .map_err(ApiError::from)
         .or_page(&caller)?;
@@ -459,4 +468,26 @@ pub async fn by_slug(
         Some(a) => Ok(see_other(&format!("/knowledge/{}", a.id))),
         None => Err(ApiError::not_found("article")).or_page(&caller),
     }
+}
+
+/// 搜索统计: top queries, queries with no answer, answers used (the last 30 days, or `days`).
+pub async fn stats_page(
+    req: HttpRequest,
+    hotline: web::Data<Hotline>,
+    pages: web::Data<Pages>,
+    caller: PageCaller,
+) -> Result<HttpResponse, PageError> {
+    let q = FormFields::parse(req.query_string().as_bytes());
+    let days = q
+        .one("days")
+        .and_then(|d| d.trim().parse::<i64>().ok())
+        .unwrap_or(30);
+    let stats = api::search_stats(&hotline, &caller, Some(days))
+        .await
+        .or_page(&caller)?;
+    pages.render(
+        StatusCode::OK,
+        "knowledge_stats.html",
+        context! { me => PageUser::of(&caller), s => stats, days },
+    )
 }

@@ -91,6 +91,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "knowledge_diff.html",
         include_str!("templates/knowledge_diff.html"),
     ),
+    (
+        "knowledge_stats.html",
+        include_str!("templates/knowledge_stats.html"),
+    ),
 ];
 
 impl Pages {

@@ -21,6 +21,7 @@ use hotline_knowledge::markdown::to_safe_html;
 use hotline_knowledge::store::Editor;
 use hotline_knowledge::store::articles::{self, NewArticle};
 use hotline_knowledge::store::read::{self, ArticleFilter};
+use hotline_knowledge::store::stats::{self, SearchStats};
 use hotline_knowledge::workflow::{ArticleState, Step, next};
 use serde::{Deserialize, Serialize};
 use strum::IntoEnumIterator;
@@ -33,6 +34,7 @@ pub const ARTICLE_BODY_LIMIT: usize = 512 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/knowledge/search").route(web::get().to(search)))
+        .service(web::resource("/knowledge/stats").route(web::get().to(stats_of)))
         .service(
             web::resource("/knowledge/articles")
                 .app_data(BodyLimit(ARTICLE_BODY_LIMIT))
@@ -157,7 +159,63 @@ pub async fn run_search(
         limit,
         facets: p.facets.unwrap_or(false),
     };
-    Ok(kb.search(&q).await?.into())
+    let results = kb.search(&q).await?;
+    // For the editors' statistics; off the answer's path, and a failure only loses a count.
+    let (db, now) = (hotline.db.clone(), hotline.now.get());
+    let (text, found, top) = (
+        q.text,
+        results.hits.len(),
+        results.hits.first().map(|h| h.id.clone()),
+    );
+    tokio::spawn(async move {
+        let recorded = db
+            .write(move |c| stats::record_search(c, &text, found, top.as_deref(), now))
+            .await;
+        if let Err(e) = recorded {
+            tracing::warn!(error = %e, "search not counted");
+        }
+    });
+    Ok(results.into())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// The last this many days (1–366, default 30).
+    pub days: Option<i64>,
+}
+
+/// The search statistics, for the knowledge base's writers and reviewers.
+pub async fn search_stats(
+    hotline: &Hotline,
+    caller: &Caller,
+    days: Option<i64>,
+) -> Result<SearchStats, ApiError> {
+    let role = caller.user.role;
+    if !(role_permits(role, Permission::WriteKnowledge)
+        || role_permits(role, Permission::ReviewKnowledge))
+    {
+        return Err(ApiError::forbidden(
+            "the search statistics are for the knowledge base's writers and reviewers",
+        ));
+    }
+    let days = days.unwrap_or(30);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::invalid("days", "must be 1 to 366"));
+    }
+    let since = hotline.now.get() - chrono::Duration::days(days);
+    Ok(hotline.db.run(move |c| stats::since(c, since, 30)).await?)
+}
+
+#[utoipa::path(get, path = "/api/v1/knowledge/stats", tag = "knowledge", params(StatsParams),
+    responses((status = 200, body = SearchStats)), security(("bearer" = [])))]
+pub async fn stats_of(
+    hotline: web::Data<Hotline>,
+    caller: Caller,
+    p: ApiQuery<StatsParams>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(search_stats(&hotline, &caller, p.days).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/knowledge/search", tag = "knowledge", params(SearchParams),

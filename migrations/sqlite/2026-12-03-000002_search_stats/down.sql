@@ -1,0 +1,2 @@
+DROP TABLE kb_answer_uses;
+DROP TABLE kb_searches;
