@@ -6,6 +6,10 @@
 //! its category and from real citizens' appeals (`demo/appeals/messages.csv`). The queries are
 //! the shipped evaluation set's, so they are the queries a centre's agents and citizens type.
 //!
+//! `KNOWLEDGE_BENCH_ENGINE=meilisearch` runs the same against the Meilisearch engine: on the
+//! server at `KNOWLEDGE_BENCH_MEILI_URL` (key `KNOWLEDGE_BENCH_MEILI_KEY`), or else on one it
+//! starts (`HOTLINE_MEILISEARCH`, or the tool shipped in `shared/tools`) with a fresh data dir.
+//!
 //! `cargo bench -p hotline-knowledge --bench scale`
 
 use std::sync::Arc;
@@ -13,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use hotline_knowledge::demo;
 use hotline_knowledge::embedded::EmbeddedEngine;
-use hotline_knowledge::engine::{SearchDoc, SearchQuery};
+use hotline_knowledge::engine::{SearchDoc, SearchEngine, SearchError, SearchQuery, SearchResults};
 use hotline_knowledge::eval;
+use hotline_knowledge::meili::MeiliEngine;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -38,6 +43,84 @@ const PLACES: &[&str] = &[
     "高新区",
     "开发区",
 ];
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+/// The engine under test, and what it keeps (a server it started, its data dir).
+enum Bench {
+    Embedded(EmbeddedEngine, tempfile::TempDir),
+    Meili(MeiliEngine, tokio::runtime::Runtime, Option<support::Meili>),
+}
+
+impl Bench {
+    fn open(
+        analyzer: Arc<hotline_knowledge::analyze::Analyzer>,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        if std::env::var("KNOWLEDGE_BENCH_ENGINE").as_deref() != Ok("meilisearch") {
+            let dir = tempfile::tempdir()?;
+            return Ok(Self::Embedded(
+                EmbeddedEngine::open(Some(dir.path()), analyzer)?,
+                dir,
+            ));
+        }
+        let (url, key, server) = match std::env::var("KNOWLEDGE_BENCH_MEILI_URL") {
+            Ok(url) => (url, std::env::var("KNOWLEDGE_BENCH_MEILI_KEY").ok(), None),
+            Err(_) => {
+                let m = support::Meili::start();
+                (m.url.clone(), Some(support::KEY.to_owned()), Some(m))
+            }
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let engine = MeiliEngine::new(&url, key.as_deref(), "bench", analyzer)?;
+        Ok(Self::Meili(engine, rt, server))
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Embedded(e, _) => e.name(),
+            Self::Meili(e, ..) => e.name(),
+        }
+    }
+
+    fn build(&self, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
+        match self {
+            Self::Embedded(e, _) => e.replace_blocking(docs),
+            Self::Meili(e, rt, _) => rt.block_on(e.replace_all(docs)),
+        }
+    }
+
+    fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
+        match self {
+            Self::Embedded(e, _) => e.search_now(q),
+            Self::Meili(e, rt, _) => rt.block_on(e.search_now(q)),
+        }
+    }
+
+    /// The bytes the index takes on disk, where this process can see them.
+    fn size(&self) -> Option<u64> {
+        let dir = match self {
+            Self::Embedded(_, dir) => dir.path().to_owned(),
+            Self::Meili(_, _, server) => server.as_ref()?.data_dir(),
+        };
+        Some(du(&dir))
+    }
+}
+
+fn du(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .map(|e| match e.metadata() {
+                Ok(m) if m.is_dir() => du(&e.path()),
+                Ok(m) => m.len(),
+                Err(_) => 0,
+            })
+            .sum()
+    })
+}
 
 fn sentences(text: &str) -> Vec<String> {
     text.split(['。', '！', '？', '\n'])
@@ -95,20 +178,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(|d| d.body.chars().count() + d.title.chars().count())
         .sum();
-    let dir = tempfile::tempdir()?;
-    let engine = EmbeddedEngine::open(Some(dir.path()), analyzer)?;
+    let engine = Bench::open(analyzer)?;
     let started = Instant::now();
-    engine.replace_blocking(docs)?;
+    engine.build(docs)?;
     let build = started.elapsed();
-    let size: u64 = std::fs::read_dir(dir.path())?
-        .filter_map(|e| e.ok()?.metadata().ok())
-        .map(|m| m.len())
-        .sum();
+    let size = engine.size().map_or_else(String::new, |s| {
+        format!(", index {:.0} MiB", s as f64 / 1048576.0)
+    });
     println!(
-        "build: {n} articles ({:.1} M characters) in {:.1} s, index {:.0} MiB",
+        "engine: {}\nbuild: {n} articles ({:.1} M characters) in {:.1} s{size}",
+        engine.name(),
         chars as f64 / 1e6,
         build.as_secs_f64(),
-        size as f64 / 1048576.0
     );
     let queries = eval::parse_queries(demo::QUERIES)?;
     let mut times: Vec<Duration> = Vec::new();
@@ -120,7 +201,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ..SearchQuery::default()
             };
             let t = Instant::now();
-            let r = engine.search_now(&q)?;
+            let r = engine.search(&q)?;
             let took = t.elapsed();
             if round > 0 {
                 times.push(took);

@@ -8,6 +8,7 @@
 //! (retry later), `Index` when it refused the task.
 
 mod fields;
+mod rarity;
 mod search;
 
 use std::sync::Arc;
@@ -17,7 +18,9 @@ use std::time::Duration;
 use meilisearch_sdk::client::{Client, SwapIndexes};
 use meilisearch_sdk::errors::{Error as MeiliError, ErrorCode, ErrorType};
 use meilisearch_sdk::indexes::Index;
-use meilisearch_sdk::settings::{PaginationSetting, Settings, TypoToleranceSettings};
+use meilisearch_sdk::settings::{
+    LocalizedAttributes, PaginationSetting, Settings, TypoToleranceSettings,
+};
 use meilisearch_sdk::task_info::TaskInfo;
 use meilisearch_sdk::tasks::Task;
 use tokio::sync::Mutex;
@@ -48,6 +51,7 @@ pub struct MeiliEngine {
     /// Writes one at a time: a full rebuild swaps indexes, and an update sent meanwhile to the
     /// old one would be lost.
     writes: Mutex<()>,
+    rarity: rarity::Rarity,
 }
 
 impl std::fmt::Debug for MeiliEngine {
@@ -94,6 +98,7 @@ impl MeiliEngine {
             analyzer,
             ready: AtomicBool::new(false),
             writes: Mutex::new(()),
+            rarity: rarity::Rarity::default(),
         })
     }
 
@@ -141,14 +146,27 @@ impl MeiliEngine {
             .unwrap_or_else(|_| "words,typo,attributeRank,proximity,wordPosition,exactness".into());
         let searchable =
             std::env::var("MEILI_SEARCHABLE").unwrap_or_else(|_| fields::SEARCHABLE.join(","));
-        Settings::new()
+        let s = Settings::new()
             .with_ranking_rules(rules.split(','))
             .with_searchable_attributes(searchable.split(','))
             .with_filterable_attributes(fields::FILTERABLE)
             .with_typo_tolerance(typos)
             .with_pagination(PaginationSetting {
                 max_total_hits: MAX_TOTAL_HITS,
-            })
+            });
+        let s = if std::env::var_os("MEILI_BYWORD").is_some() {
+            s
+        } else {
+            s.with_proximity_precision("byAttribute")
+        };
+        if std::env::var_os("MEILI_NOLOCALE").is_some() {
+            s
+        } else {
+            s.with_localized_attributes([LocalizedAttributes {
+                locales: vec!["cmn".into()],
+                attribute_patterns: vec!["*".into()],
+            }])
+        }
     }
 
     /// Waits for a task; `Index` when it failed.
@@ -185,6 +203,14 @@ impl MeiliEngine {
             .client
             .index(uid)
             .set_settings(&self.settings())
+            .await
+            .map_err(error)?;
+        self.wait(t).await?;
+        // Searching within facet values is not used; without it indexing is lighter.
+        let t = self
+            .client
+            .index(uid)
+            .set_facet_search(false)
             .await
             .map_err(error)?;
         self.wait(t).await
@@ -226,6 +252,21 @@ impl MeiliEngine {
     /// contents until the swap, and nothing stale after it.
     async fn rebuild(&self, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
         let _one = self.writes.lock().await;
+        let done = self.rebuild_now(docs).await;
+        self.settle(done)
+    }
+
+    /// After a write: the terms' counts have changed; and when the server was away it may
+    /// come back without the index, so it is checked again.
+    fn settle(&self, done: Result<(), SearchError>) -> Result<(), SearchError> {
+        self.rarity.forget();
+        if let Err(SearchError::Unavailable(_)) = &done {
+            self.ready.store(false, Ordering::Release);
+        }
+        done
+    }
+
+    async fn rebuild_now(&self, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
         self.prepare().await?;
         let next = format!("{}__next", self.uid);
         self.delete_index(&next).await?;
@@ -242,6 +283,15 @@ impl MeiliEngine {
 
     async fn write(&self, docs: Vec<SearchDoc>, remove: Vec<String>) -> Result<(), SearchError> {
         let _one = self.writes.lock().await;
+        let done = self.write_now(docs, remove).await;
+        self.settle(done)
+    }
+
+    async fn write_now(
+        &self,
+        docs: Vec<SearchDoc>,
+        remove: Vec<String>,
+    ) -> Result<(), SearchError> {
         self.prepare().await?;
         let index = self.client.index(&self.uid);
         if !remove.is_empty() {

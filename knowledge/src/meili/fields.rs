@@ -15,16 +15,26 @@ const OPEN_FROM: i64 = -1_000_000_000;
 const OPEN_TO: i64 = 1_000_000_000;
 
 /// The searchable fields, most telling first (the server's `attribute` rule reads this order).
-pub const SEARCHABLE: [&str; 6] = [
+pub const SEARCHABLE: [&str; 8] = [
     "title",
     "tags",
     "concepts",
     "spell",
+    "grams",
+    "chars",
     "body",
     "body_concepts",
 ];
 /// The fields typos are not tolerated in: the concepts are opaque tokens.
-pub const NO_TYPOS: [&str; 5] = ["concepts", "body_concepts", "title", "tags", "body"];
+pub const NO_TYPOS: [&str; 7] = [
+    "concepts",
+    "body_concepts",
+    "title",
+    "tags",
+    "body",
+    "grams",
+    "chars",
+];
 pub const FILTERABLE: [&str; 6] = [
     "key",
     "categories",
@@ -57,6 +67,10 @@ pub struct Stored {
     valid_to: i64,
     concepts: String,
     spell: String,
+    /// The title's and tags' character pairs and characters, each its own word: a word jieba
+    /// cuts differently, or one written with a wrong character, still meets most of them.
+    grams: String,
+    chars: String,
     body_concepts: String,
 }
 
@@ -169,6 +183,8 @@ pub fn stored(analyzer: &Analyzer, d: &SearchDoc) -> Result<Stored, SearchError>
         valid_to: day(d.valid_to, OPEN_TO),
         concepts: concepts_of(&short),
         spell: spell_of(&short),
+        grams: short.grams.join(" "),
+        chars: short.chars.join(" "),
         body_concepts: concepts_of(&body),
     })
 }
@@ -217,6 +233,8 @@ const CONCEPTS_ON: &[&str] = &["concepts", "body_concepts"];
 const TEXT_ON: &[&str] = &["title", "tags", "body"];
 const SHORT_ON: &[&str] = &["title", "tags"];
 const BODY_ON: &[&str] = &["body"];
+const GRAMS_ON: &[&str] = &["grams"];
+const CHARS_ON: &[&str] = &["chars"];
 const TYPED_ON: &[&str] = &["spell", "title", "tags", "body"];
 
 /// The most searches one query sends.
@@ -243,11 +261,7 @@ pub fn probes(terms: &Terms, text: &str) -> Vec<Probe> {
     for c in &terms.concepts {
         push(concept_token(c), knob("WC", 3.0), CONCEPTS_ON);
     }
-    let han: Vec<&String> = terms
-        .words
-        .iter()
-        .filter(|w| w.chars().any(|c| !c.is_ascii()))
-        .collect();
+    let han: Vec<&String> = terms.words.iter().filter(|w| !w.is_ascii()).collect();
     // cut_for_search gives 住房, 公积金 and 住房公积金: keep the words no longer one holds.
     let mut words: Vec<&String> = han
         .iter()
@@ -280,8 +294,11 @@ pub fn probes(terms: &Terms, text: &str) -> Vec<Probe> {
             }
         }
     }
+    for g in terms.grams.iter().filter(|g| g.chars().count() == 2) {
+        push(g.clone(), knob("WG", 1.5), GRAMS_ON);
+    }
     for c in &terms.chars {
-        push(c.clone(), knob("WCH", 0.5), SHORT_ON);
+        push(c.clone(), knob("WCH", 0.5), CHARS_ON);
     }
     let max = std::env::var("MEILI_MAX")
         .ok()

@@ -7,15 +7,19 @@
 
 use std::collections::HashMap;
 
-use meilisearch_sdk::search::{FederationOptions, MatchingStrategies, MergeFacets, Selectors};
+use meilisearch_sdk::search::{
+    FederationOptions, MatchingStrategies, MergeFacets, SearchResults as Found, Selectors,
+};
 use serde::Deserialize;
 
-use super::{MeiliEngine, error, fields, not_found};
+use super::{MeiliEngine, error, fields, not_found, rarity};
 use crate::engine::{SearchError, SearchHit, SearchQuery, SearchResults};
 use crate::snippet;
 
 /// How many matches of each term are ranked (at least; more for a larger `limit`).
 const DEPTH: usize = 50;
+/// Every field and query is Chinese (Mandarin): the server need not guess the language.
+const LOCALES: [&str; 1] = ["cmn"];
 
 #[derive(Debug, Deserialize)]
 struct Keyed {
@@ -31,24 +35,26 @@ impl MeiliEngine {
             .collect()
     }
 
-    /// Searches the index.
-    pub async fn search_now(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
-        let terms = self.analyzer.query(&q.text);
-        let probes = fields::probes(&terms, &q.text);
-        if probes.is_empty() {
-            return Ok(SearchResults::default());
+    /// Sends some of a query's probes in one request (with a count of all articles first when
+    /// `size`); `None` when there is no index yet.
+    async fn send(
+        &self,
+        probes: &[fields::Probe],
+        filters: &[&str],
+        depth: usize,
+        size: bool,
+    ) -> Result<Option<(Option<usize>, Vec<Found<Keyed>>)>, SearchError> {
+        if probes.is_empty() && !size {
+            return Ok(Some((None, Vec::new())));
         }
-        let filters = fields::filters(q);
-        let filter_refs: Vec<&str> = filters.iter().map(String::as_str).collect();
-        let limit = q.limit.clamp(1, 100);
-        let depth = (limit * 3).max(DEPTH);
         let index = self.client.index(&self.uid);
         let mut multi = self.client.multi_search();
-        // First the index's size, for how rare each term is.
-        let mut size = index.search();
-        size.with_limit(0);
-        multi.with_search_query(size);
-        for p in &probes {
+        if size {
+            let mut s = index.search();
+            s.with_limit(0);
+            multi.with_search_query(s);
+        }
+        for p in probes {
             let mut s = index.search();
             s.with_query(&p.text)
                 .with_attributes_to_search_on(p.on)
@@ -56,38 +62,76 @@ impl MeiliEngine {
                 .with_attributes_to_retrieve(Selectors::Some(&fields::RETRIEVE_KEY[..]))
                 .with_show_ranking_score(true)
                 .with_matching_strategy(MatchingStrategies::ALL);
-            if !filter_refs.is_empty() {
-                s.with_array_filter(filter_refs.clone());
+            if std::env::var_os("MEILI_NOLOCALE").is_none() {
+                s.with_locales(&LOCALES);
+            }
+            if !filters.is_empty() {
+                s.with_array_filter(filters.to_vec());
             }
             multi.with_search_query(s);
         }
-        let res = match multi.execute::<Keyed>().await {
-            Ok(r) => r,
-            Err(e) if not_found(&e) => return Ok(SearchResults::default()),
+        let mut results = match multi.execute::<Keyed>().await {
+            Ok(r) => r.results,
+            Err(e) if not_found(&e) => return Ok(None),
             Err(e) => return Err(error(e)),
         };
-        let mut results = res.results.into_iter();
-        let n = results
-            .next()
-            .and_then(|r| r.estimated_total_hits)
-            .unwrap_or(0)
-            .max(1);
+        let n = if size && !results.is_empty() {
+            Some(results.remove(0).estimated_total_hits.unwrap_or(0))
+        } else {
+            None
+        };
+        Ok(Some((n, results)))
+    }
+
+    /// Searches the index.
+    pub async fn search_now(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
+        let terms = self.analyzer.query(&q.text);
+        let max = std::env::var("MEILI_MAX")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(fields::MAX_PROBES);
+        let probes = self.rarity.choose(fields::probes(&terms, &q.text), max);
+        if probes.is_empty() {
+            return Ok(SearchResults::default());
+        }
+        let filters = fields::filters(q);
+        let filter_refs: Vec<&str> = filters.iter().map(String::as_str).collect();
+        let limit = q.limit.clamp(1, 100);
+        let depth = (limit * 3).max(DEPTH);
+        let known = self.rarity.size();
+        // Two requests at once: the server runs the searches of one request one after another.
+        let (first, second) = probes.split_at(probes.len().div_ceil(2));
+        let (a, b) = tokio::join!(
+            self.send(first, &filter_refs, depth, known.is_none()),
+            self.send(second, &filter_refs, depth, false)
+        );
+        let (Some((size, mut results)), Some((_, more))) = (a?, b?) else {
+            return Ok(SearchResults::default());
+        };
+        results.extend(more);
+        let n = size.or(known).unwrap_or(0).max(1);
+        if let Some(size) = size {
+            self.rarity.note_size(size);
+        }
         let mut scores: HashMap<String, f32> = HashMap::new();
         let mut kept = Vec::new();
         for (p, r) in probes.iter().zip(results) {
             let df = r.estimated_total_hits.unwrap_or(r.hits.len());
+            if filters.is_empty() {
+                self.rarity.note(p, df);
+            }
             // A term in more than a quarter of the articles tells them apart little (as in
             // the embedded engine).
-            if df == 0 || (df * 4 > n && n >= 20) {
+            if df == 0 || rarity::common(df, n) {
                 continue;
             }
             kept.push(p);
-            let idf = (1.0 + n.saturating_sub(df) as f32 / (df as f32 + 0.5)).ln();
+            let idf = rarity::idf(df, n);
             for h in r.hits {
                 let pow: f32 = std::env::var("MEILI_POW")
                     .ok()
                     .and_then(|v| v.parse().ok())
-                    .unwrap_or(1.0);
+                    .unwrap_or(2.0);
                 let s = (h.ranking_score.unwrap_or_default() as f32).powf(pow);
                 *scores.entry(h.result.key).or_default() += p.weight * idf * s;
             }
@@ -95,6 +139,7 @@ impl MeiliEngine {
         let mut ranked: Vec<(String, f32)> = scores.into_iter().collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         ranked.truncate(limit);
+        let index = self.client.index(&self.uid);
         let marks = snippet::Marks::new(&self.analyzer, &terms);
         let keys: Vec<String> = ranked.iter().map(|(k, _)| fields::quoted(k)).collect();
         let by_key = format!("key IN [{}]", keys.join(", "));
