@@ -50,9 +50,12 @@ pub enum EvalCommand {
     Search {
         #[arg(long)]
         queries: Option<PathBuf>,
-        /// The engine: embedded (tantivy).
+        /// The engine: embedded (tantivy, in memory) or meilisearch (the server at
+        /// `--meili-url`; the demo articles go to a dedicated index first).
         #[arg(long, default_value = "embedded")]
         engine: String,
+        #[command(flatten)]
+        meili: crate::knowledge::MeiliArgs,
         /// Also list the queries whose answer was not in the first three.
         #[arg(long)]
         misses: bool,
@@ -162,8 +165,9 @@ pub fn eval(cmd: &EvalCommand) -> anyhow::Result<()> {
         EvalCommand::Search {
             queries,
             engine,
+            meili,
             misses,
-        } => return crate::knowledge::eval_search(queries.as_ref(), engine, *misses),
+        } => return crate::knowledge::eval_search(queries.as_ref(), engine, meili, *misses),
         EvalCommand::Dispatch {
             data,
             folds,

@@ -1,11 +1,13 @@
 //! The external engine: a Meilisearch index (through the official client) for deployments that
 //! run several nodes or hold more articles than one node should index. It filters, facets and
-//! snippets exactly as the embedded engine does; the helper fields and the query's words come
-//! from our analyzer ([`fields`]), the highlighting from our snippet module (the server's own
-//! does not escape HTML).
+//! snippets as the embedded engine does; the helper fields and the query's terms come from our
+//! analyzer ([`fields`]); each term is its own search and the answers are ranked here, by how
+//! rare each term is ([`search`], [`rarity`]); the highlighting comes from our snippet module
+//! (the server's own does not escape HTML).
 //!
 //! Every write waits for the server's task: `Unavailable` when the server cannot be reached
-//! (retry later), `Index` when it refused the task.
+//! (retry later), `Index` when it refused the task. A full rebuild fills a fresh index and
+//! swaps it in, so nothing stale survives it and searches meanwhile see the old contents.
 
 mod fields;
 mod rarity;
@@ -18,9 +20,7 @@ use std::time::Duration;
 use meilisearch_sdk::client::{Client, SwapIndexes};
 use meilisearch_sdk::errors::{Error as MeiliError, ErrorCode, ErrorType};
 use meilisearch_sdk::indexes::Index;
-use meilisearch_sdk::settings::{
-    LocalizedAttributes, PaginationSetting, Settings, TypoToleranceSettings,
-};
+use meilisearch_sdk::settings::{PaginationSetting, Settings, TypoToleranceSettings};
 use meilisearch_sdk::task_info::TaskInfo;
 use meilisearch_sdk::tasks::Task;
 use tokio::sync::Mutex;
@@ -40,6 +40,16 @@ const TASK_TIMEOUT: Duration = Duration::from_secs(900);
 const POLL: Duration = Duration::from_millis(25);
 /// The most matches counted for `total` (the server's default, 1,000, would cap it).
 const MAX_TOTAL_HITS: usize = 1_000_000;
+/// The server's ranking of one term's matches: the field first (the searchable attributes'
+/// order), then where in it and how exactly; a term searched alone has no proximity.
+const RANKING_RULES: [&str; 6] = [
+    "words",
+    "typo",
+    "attributeRank",
+    "proximity",
+    "wordPosition",
+    "exactness",
+];
 
 /// The Meilisearch engine over one index.
 pub struct MeiliEngine {
@@ -132,41 +142,20 @@ impl MeiliEngine {
 
     fn settings(&self) -> Settings {
         let typos = TypoToleranceSettings {
-            disable_on_attributes: Some(
-                std::env::var("MEILI_NOTYPO")
-                    .unwrap_or_else(|_| fields::NO_TYPOS.join(","))
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect(),
-            ),
+            disable_on_attributes: Some(fields::NO_TYPOS.iter().map(|s| (*s).into()).collect()),
             ..TypoToleranceSettings::default()
         };
-        let rules = std::env::var("MEILI_RULES")
-            .unwrap_or_else(|_| "words,typo,attributeRank,proximity,wordPosition,exactness".into());
-        let searchable =
-            std::env::var("MEILI_SEARCHABLE").unwrap_or_else(|_| fields::SEARCHABLE.join(","));
-        let s = Settings::new()
-            .with_ranking_rules(rules.split(','))
-            .with_searchable_attributes(searchable.split(','))
+        Settings::new()
+            .with_ranking_rules(RANKING_RULES)
+            .with_searchable_attributes(fields::SEARCHABLE)
             .with_filterable_attributes(fields::FILTERABLE)
             .with_typo_tolerance(typos)
             .with_pagination(PaginationSetting {
                 max_total_hits: MAX_TOTAL_HITS,
-            });
-        let s = if std::env::var_os("MEILI_BYWORD").is_some() {
-            s
-        } else {
-            s.with_proximity_precision("byAttribute")
-        };
-        if std::env::var_os("MEILI_NOLOCALE").is_some() {
-            s
-        } else {
-            s.with_localized_attributes([LocalizedAttributes {
-                locales: vec!["cmn".into()],
-                attribute_patterns: vec!["*".into()],
-            }])
-        }
+            })
+            // Each term is searched alone: how near two words are is never asked, and
+            // indexing only by field is much lighter.
+            .with_proximity_precision("byAttribute")
     }
 
     /// Waits for a task; `Index` when it failed.

@@ -22,10 +22,7 @@ async fn the_shipped_queries_find_their_answers_in_meilisearch() {
         .replace_all(articles.iter().map(demo::DemoArticle::search_doc).collect())
         .await
         .unwrap();
-    let mut report = eval::evaluate(&engine, &queries).await.unwrap();
-    if std::env::var_os("EVAL_TWICE").is_some() {
-        report = eval::evaluate(&engine, &queries).await.unwrap();
-    }
+    let report = eval::evaluate(&engine, &queries).await.unwrap();
     for (kind, f) in &report.by_kind {
         println!(
             "{kind:<12} {:>4} queries  hit@1 {:.3}  hit@3 {:.3}  mrr {:.3}",
@@ -45,8 +42,9 @@ async fn the_shipped_queries_find_their_answers_in_meilisearch() {
             );
         }
     }
-    // Measured 2026-12-02: hit@3 0.941 overall, the weakest kind (colloquial) 0.905.
-    assert!(report.all.hit3 >= 0.92, "hit@3 {:.3}", report.all.hit3);
+    // Measured 2026-12-02: hit@3 0.949 overall (hit@1 0.833, mrr 0.890); the weakest kind,
+    // colloquial, 0.905.
+    assert!(report.all.hit3 >= 0.93, "hit@3 {:.3}", report.all.hit3);
     for (kind, f) in &report.by_kind {
         assert!(f.hit3 >= 0.88, "{kind}: hit@3 {:.3}", f.hit3);
     }

@@ -2,7 +2,9 @@
 //! text (the server segments Chinese with jieba and folds it to tonal pinyin, so traditional
 //! characters and most homophone typos meet on their own), plus helper fields from our
 //! [`Analyzer`] for what the server cannot know: the synonym list's concepts, toneless pinyin
-//! and initials as citizens type them, and the filter fields.
+//! and initials as citizens type them, the title's characters and character pairs as they are
+//! written (for shape typos), and the filter fields. A query becomes [`Probe`]s: one search
+//! per term (`search.rs` ranks their answers together).
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -25,7 +27,9 @@ pub const SEARCHABLE: [&str; 8] = [
     "body",
     "body_concepts",
 ];
-/// The fields typos are not tolerated in: the concepts are opaque tokens.
+/// The fields typos are not tolerated in: the server's typos on Chinese are edits of its
+/// pinyin (工资 would meet 公司), and the concepts and literals are opaque words. Typed pinyin
+/// and initials (`spell`) keep them.
 pub const NO_TYPOS: [&str; 7] = [
     "concepts",
     "body_concepts",
@@ -35,6 +39,7 @@ pub const NO_TYPOS: [&str; 7] = [
     "grams",
     "chars",
 ];
+/// `key` for fetching the hits found; the rest for the query's filters and facets.
 pub const FILTERABLE: [&str; 6] = [
     "key",
     "categories",
@@ -67,8 +72,9 @@ pub struct Stored {
     valid_to: i64,
     concepts: String,
     spell: String,
-    /// The title's and tags' character pairs and characters, each its own word: a word jieba
-    /// cuts differently, or one written with a wrong character, still meets most of them.
+    /// The title's and tags' character pairs and characters, each its own word (as
+    /// [`literal`]s): a word jieba cuts differently, or one written with a wrong character,
+    /// still meets most of them.
     grams: String,
     chars: String,
     body_concepts: String,
@@ -143,6 +149,27 @@ pub fn concept_token(term: &str) -> String {
     out
 }
 
+/// A Han text as letters, character by character (each its code point in sixteen letters),
+/// after an `x`: the server then matches the characters themselves, not their sound.
+pub fn literal(text: &str) -> String {
+    let mut out = String::from("x");
+    for c in text.chars() {
+        let n = u32::from(c);
+        for shift in (0..6).rev() {
+            out.push(char::from(b'a' + ((n >> (4 * shift)) & 0xf) as u8));
+        }
+    }
+    out
+}
+
+fn literals(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|g| literal(g))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn concepts_of(t: &Terms) -> String {
     let mut c: Vec<String> = t.concepts.iter().map(|c| concept_token(c)).collect();
     c.sort();
@@ -183,8 +210,8 @@ pub fn stored(analyzer: &Analyzer, d: &SearchDoc) -> Result<Stored, SearchError>
         valid_to: day(d.valid_to, OPEN_TO),
         concepts: concepts_of(&short),
         spell: spell_of(&short),
-        grams: short.grams.join(" "),
-        chars: short.chars.join(" "),
+        grams: literals(&short.grams),
+        chars: literals(&short.chars),
         body_concepts: concepts_of(&body),
     })
 }
@@ -231,35 +258,28 @@ pub struct Probe {
 
 const CONCEPTS_ON: &[&str] = &["concepts", "body_concepts"];
 const TEXT_ON: &[&str] = &["title", "tags", "body"];
-const SHORT_ON: &[&str] = &["title", "tags"];
-const BODY_ON: &[&str] = &["body"];
 const GRAMS_ON: &[&str] = &["grams"];
 const CHARS_ON: &[&str] = &["chars"];
 const TYPED_ON: &[&str] = &["spell", "title", "tags", "body"];
 
+/// A query with fewer searches than this also searches its single characters.
+const FEW_PROBES: usize = 10;
 /// The most searches one query sends.
 pub const MAX_PROBES: usize = 12;
 
 /// The searches of a query, most telling first: the concepts it mentions (as their opaque
 /// words), its own words without function words (the longest of jieba's overlapping ones),
-/// typed pinyin and initials as typed, and the single characters of its words (for the title:
-/// a shape typo, 电悌, still has 电 in common).
-fn knob(name: &str, default: f32) -> f32 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
+/// typed pinyin and initials as typed, then the character pairs and characters of its Han
+/// text against the title's and tags' (a shape typo, 电悌, still has 电 in common).
 pub fn probes(terms: &Terms, text: &str) -> Vec<Probe> {
     let mut out: Vec<Probe> = Vec::new();
-    let mut push = |text: String, weight: f32, on: &'static [&'static str]| {
+    let push = |out: &mut Vec<Probe>, text: String, weight: f32, on: &'static [&'static str]| {
         if !text.is_empty() && !out.iter().any(|p| p.text == text && p.on == on) {
             out.push(Probe { text, weight, on });
         }
     };
     for c in &terms.concepts {
-        push(concept_token(c), knob("WC", 3.0), CONCEPTS_ON);
+        push(&mut out, concept_token(c), 3.0, CONCEPTS_ON);
     }
     let han: Vec<&String> = terms.words.iter().filter(|w| !w.is_ascii()).collect();
     // cut_for_search gives 住房, 公积金 and 住房公积金: keep the words no longer one holds.
@@ -272,39 +292,32 @@ pub fn probes(terms: &Terms, text: &str) -> Vec<Probe> {
         .copied()
         .collect();
     words.sort_by_key(|w| std::cmp::Reverse(w.chars().count().min(3)));
-    let split = std::env::var("MEILI_SPLIT").is_ok();
     for w in words.iter().filter(|w| w.chars().count() >= 2) {
-        if split {
-            push((*w).clone(), 3.0, SHORT_ON);
-            push((*w).clone(), 1.0, BODY_ON);
-        } else {
-            push((*w).clone(), knob("WW", 2.0), TEXT_ON);
-        }
+        push(&mut out, (*w).clone(), 2.0, TEXT_ON);
     }
     let text = normalise(text);
     for chunk in text
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
     {
-        push(chunk.to_owned(), knob("WL", 2.0), TYPED_ON);
+        push(&mut out, chunk.to_owned(), 2.0, TYPED_ON);
         if let Some(s) = split_pinyin(chunk).filter(|s| s.len() > 1) {
             // Typed words may run several together (`shebaoka`): each pair too.
             for pair in s.windows(2) {
-                push(pair.concat(), knob("WP", 1.0), TYPED_ON);
+                push(&mut out, pair.concat(), 1.0, TYPED_ON);
             }
         }
     }
     for g in terms.grams.iter().filter(|g| g.chars().count() == 2) {
-        push(g.clone(), knob("WG", 1.5), GRAMS_ON);
+        push(&mut out, literal(g), 1.5, GRAMS_ON);
     }
-    for c in &terms.chars {
-        push(c.clone(), knob("WCH", 0.5), CHARS_ON);
+    // Single characters are the weakest sign: only for a short query (as the embedded
+    // engine's most telling terms leave them out of a long one).
+    if out.len() < FEW_PROBES {
+        for c in &terms.chars {
+            push(&mut out, literal(c), 0.5, CHARS_ON);
+        }
     }
-    let max = std::env::var("MEILI_MAX")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(MAX_PROBES);
-    out.truncate(max);
     out
 }
 
@@ -340,6 +353,13 @@ mod tests {
             })
             .is_empty()
         );
+    }
+
+    #[test]
+    fn literals_are_letters_of_fixed_length() {
+        // 公 is U+516C.
+        assert_eq!(literal("公"), "xaafbgm");
+        assert_eq!(literal("公积").len(), 13);
     }
 
     #[test]

@@ -70,21 +70,19 @@ impl Rarity {
         self.with(|c| c.df.insert(key(p), df));
     }
 
-    /// The probes worth sending, most telling first, at most `max`: those known to match
-    /// nothing or to be common are left out; one not yet counted counts as rare.
+    /// The probes worth sending, in their order, at most `max`: those known to match nothing
+    /// or to be common are left out (ordering by how rare the known ones are was tried: more
+    /// pairs and characters crowded out words, and the evaluation fell).
     pub fn choose(&self, probes: Vec<Probe>, max: usize) -> Vec<Probe> {
-        let mut ranked: Vec<(f32, Probe)> = self.with(|c| {
-            let n = c.n.unwrap_or(0).max(1);
+        self.with(|c| {
             probes
                 .into_iter()
-                .filter_map(|p| match (c.df.get(&key(&p)), c.n) {
-                    (Some(&df), Some(n)) if df == 0 || common(df, n) => None,
-                    (Some(&df), _) => Some((p.weight * idf(df, n), p)),
-                    (None, _) => Some((p.weight * idf(1, n.max(2)), p)),
+                .filter(|p| match (c.df.get(&key(p)), c.n) {
+                    (Some(&df), Some(n)) => df > 0 && !common(df, n),
+                    _ => true,
                 })
+                .take(max)
                 .collect()
-        });
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-        ranked.into_iter().take(max).map(|(_, p)| p).collect()
+        })
     }
 }

@@ -18,8 +18,6 @@ use crate::snippet;
 
 /// How many matches of each term are ranked (at least; more for a larger `limit`).
 const DEPTH: usize = 50;
-/// Every field and query is Chinese (Mandarin): the server need not guess the language.
-const LOCALES: [&str; 1] = ["cmn"];
 
 #[derive(Debug, Deserialize)]
 struct Keyed {
@@ -62,9 +60,6 @@ impl MeiliEngine {
                 .with_attributes_to_retrieve(Selectors::Some(&fields::RETRIEVE_KEY[..]))
                 .with_show_ranking_score(true)
                 .with_matching_strategy(MatchingStrategies::ALL);
-            if std::env::var_os("MEILI_NOLOCALE").is_none() {
-                s.with_locales(&LOCALES);
-            }
             if !filters.is_empty() {
                 s.with_array_filter(filters.to_vec());
             }
@@ -86,11 +81,9 @@ impl MeiliEngine {
     /// Searches the index.
     pub async fn search_now(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
         let terms = self.analyzer.query(&q.text);
-        let max = std::env::var("MEILI_MAX")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(fields::MAX_PROBES);
-        let probes = self.rarity.choose(fields::probes(&terms, &q.text), max);
+        let probes = self
+            .rarity
+            .choose(fields::probes(&terms, &q.text), fields::MAX_PROBES);
         if probes.is_empty() {
             return Ok(SearchResults::default());
         }
@@ -128,11 +121,8 @@ impl MeiliEngine {
             kept.push(p);
             let idf = rarity::idf(df, n);
             for h in r.hits {
-                let pow: f32 = std::env::var("MEILI_POW")
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(2.0);
-                let s = (h.ranking_score.unwrap_or_default() as f32).powf(pow);
+                // Squared: a title match counts well above a body match of the same term.
+                let s = (h.ranking_score.unwrap_or_default() as f32).powi(2);
                 *scores.entry(h.result.key).or_default() += p.weight * idf * s;
             }
         }

@@ -2,6 +2,8 @@
 //! by `HOTLINE_MEILISEARCH`) on a free port, with a fresh data dir, stopped when dropped.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each test binary uses part; tests may fail loudly
 
+pub mod base;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
