@@ -10,7 +10,8 @@ use hotline_core::http::page::see_other;
 use hotline_core::http::{Caller, CsrfForm, FormFields, PageCaller, PageError, PageUser};
 use hotline_core::workflow::Hotline;
 use hotline_core::{ApiError, ErrorCode};
-use hotline_knowledge::article::ArticleId;
+use hotline_knowledge::article::{ArticleFields, ArticleId};
+use hotline_knowledge::store::articles::NewArticle;
 use hotline_knowledge::workflow::{ArticleState, Step};
 use minijinja::context;
 use serde::Serialize;
@@ -19,7 +20,7 @@ use strum::IntoEnumIterator;
 use super::{FieldError, OrPage, Pages};
 use crate::knowledge_base::KnowledgeBase;
 use crate::routes::knowledge::{
-    self as api, ARTICLE_BODY_LIMIT, CreateArticle, EditArticle, ListParams, SearchParams, StepBody,
+    self as api, ARTICLE_BODY_LIMIT, ListParams, SearchParams, StepBody,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -154,6 +155,21 @@ fn date(f: &FormFields, name: &'static str) -> Result<Option<chrono::NaiveDate>,
     }
 }
 
+/// The article's text as the form sends it: lists separated by 、，, commas or spaces.
+fn fields_of(f: &FormFields) -> Result<ArticleFields, ApiError> {
+    let text = |name: &str| f.one(name).unwrap_or_default().to_owned();
+    Ok(ArticleFields {
+        title: text("title"),
+        body: text("body"),
+        category: text("category"),
+        tags: split_list(f.one("tags").unwrap_or_default()),
+        areas: split_list(f.one("areas").unwrap_or_default()),
+        valid_from: date(f, "valid_from")?,
+        valid_to: date(f, "valid_to")?,
+        source: opt(f, "source"),
+    })
+}
+
 fn opt(f: &FormFields, name: &str) -> Option<String> {
     f.one(name)
         .map(str::trim)
@@ -200,24 +216,17 @@ pub async fn create(
 ) -> Result<HttpResponse, PageError> {
     let caller = &form.caller;
     let f = &form.fields;
-    let made = match (date(f, "valid_from"), date(f, "valid_to")) {
-        (Ok(valid_from), Ok(valid_to)) => {
-            let body = CreateArticle {
+    let made = match fields_of(f) {
+        Ok(fields) => {
+            let new = NewArticle {
                 slug: opt(f, "slug"),
                 owner_unit_id: None,
-                title: f.one("title").unwrap_or_default().to_owned(),
-                body: f.one("body").unwrap_or_default().to_owned(),
-                category: f.one("category").unwrap_or_default().to_owned(),
-                tags: split_list(f.one("tags").unwrap_or_default()),
-                areas: split_list(f.one("areas").unwrap_or_default()),
-                valid_from,
-                valid_to,
-                source: opt(f, "source"),
+                fields,
                 note: opt(f, "note"),
             };
-            api::create_article(&hotline, caller, body).await
+            api::create_article(&hotline, caller, new).await
         }
-        (Err(e), _) | (_, Err(e)) => Err(e),
+        Err(e) => Err(e),
     };
     match made {
         Ok(a) => Ok(see_other(&format!("/knowledge/{}?done=created", a.id))),
@@ -241,13 +250,18 @@ async fn render_article(
     error: Option<&ApiError>,
 ) -> Result<HttpResponse, PageError> {
     let view = api::view(hotline, caller, id).await.or_page(caller)?;
+    // The view has already said whether this caller is one of the article's editors; read the
+    // versions and the trail in one go rather than asking that again for each.
     let (versions, log) = if view.editor {
-        (
-            api::all_versions(hotline, caller, id)
-                .await
-                .or_page(caller)?,
-            api::trail(hotline, caller, id).await.or_page(caller)?,
-        )
+        hotline
+            .db
+            .run(move |c| {
+                use hotline_knowledge::store::read;
+                Ok::<_, hotline_core::StoreError>((read::versions(c, id)?, read::log(c, id)?))
+            })
+            .await
+            .map_err(ApiError::from)
+            .or_page(caller)?
     } else {
         (Vec::new(), Vec::new())
     };
@@ -349,23 +363,11 @@ pub async fn edit(
     let caller = &form.caller;
     let f = &form.fields;
     let id = path_id(&path, caller)?;
-    let made = match (version_of(f), date(f, "valid_from"), date(f, "valid_to")) {
-        (Ok(expected_version), Ok(valid_from), Ok(valid_to)) => {
-            let body = EditArticle {
-                expected_version,
-                title: f.one("title").unwrap_or_default().to_owned(),
-                body: f.one("body").unwrap_or_default().to_owned(),
-                category: f.one("category").unwrap_or_default().to_owned(),
-                tags: split_list(f.one("tags").unwrap_or_default()),
-                areas: split_list(f.one("areas").unwrap_or_default()),
-                valid_from,
-                valid_to,
-                source: opt(f, "source"),
-                note: opt(f, "note"),
-            };
-            api::edit_article(&hotline, &kb, caller, id, body).await
+    let made = match (version_of(f), fields_of(f)) {
+        (Ok(expected), Ok(fields)) => {
+            api::edit_article(&hotline, &kb, caller, id, expected, fields, opt(f, "note")).await
         }
-        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => Err(e),
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
     match made {
         Ok(_) => Ok(see_other(&format!("/knowledge/{id}?done=edited"))),

@@ -332,17 +332,11 @@ text_fields!(CreateArticle {
 pub async fn create_article(
     hotline: &Hotline,
     caller: &Caller,
-    body: CreateArticle,
+    new: NewArticle,
 ) -> Result<Article, ApiError> {
     caller.require(Permission::WriteKnowledge)?;
     let editor = editor(caller);
     let now = hotline.now.get();
-    let new = NewArticle {
-        fields: body.fields(),
-        slug: body.slug,
-        owner_unit_id: body.owner_unit_id,
-        note: body.note,
-    };
     Ok(hotline
         .db
         .write(move |c| articles::create(c, &editor, new, now))
@@ -357,7 +351,14 @@ pub async fn create(
     caller: Caller,
     body: ApiJson<CreateArticle>,
 ) -> Result<HttpResponse, ApiError> {
-    let a = create_article(&hotline, &caller, body.0).await?;
+    let body = body.0;
+    let new = NewArticle {
+        fields: body.fields(),
+        slug: body.slug,
+        owner_unit_id: body.owner_unit_id,
+        note: body.note,
+    };
+    let a = create_article(&hotline, &caller, new).await?;
     Ok(HttpResponse::Created().json(a))
 }
 
@@ -449,25 +450,16 @@ pub async fn edit_article(
     kb: &KnowledgeBase,
     caller: &Caller,
     id: ArticleId,
-    body: EditArticle,
+    expected_version: i32,
+    fields: ArticleFields,
+    note: Option<String>,
 ) -> Result<Article, ApiError> {
     caller.require(Permission::WriteKnowledge)?;
     let editor = editor(caller);
     let now = hotline.now.get();
     let a = hotline
         .db
-        .write(move |c| {
-            let fields = body.fields();
-            articles::edit(
-                c,
-                &editor,
-                id,
-                body.expected_version,
-                fields,
-                body.note,
-                now,
-            )
-        })
+        .write(move |c| articles::edit(c, &editor, id, expected_version, fields, note, now))
         .await?;
     kb.changed();
     Ok(a)
@@ -484,7 +476,18 @@ pub async fn edit(
     body: ApiJson<EditArticle>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path)?;
-    let a = edit_article(&hotline, &kb, &caller, id, body.0).await?;
+    let body = body.0;
+    let fields = body.fields();
+    let a = edit_article(
+        &hotline,
+        &kb,
+        &caller,
+        id,
+        body.expected_version,
+        fields,
+        body.note,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(a))
 }
 
