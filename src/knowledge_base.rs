@@ -22,6 +22,8 @@ use crate::config::{SearchSettings, Settings};
 #[derive(Debug)]
 pub struct KnowledgeBase {
     pub keeper: Arc<IndexKeeper>,
+    /// The analysis both engines use (the robot measures its confidence with it).
+    pub analyzer: Arc<Analyzer>,
 }
 
 impl KnowledgeBase {
@@ -84,8 +86,9 @@ pub async fn open(settings: &Settings, db: &Db) -> anyhow::Result<KnowledgeBase>
         "" | "embedded" => {
             let dir = index_dir(&settings.data_dir);
             let open_dir = dir.clone();
+            let for_engine = analyzer.clone();
             let (engine, thrown) =
-                tokio::task::spawn_blocking(move || keeper::open_embedded(&open_dir, analyzer))
+                tokio::task::spawn_blocking(move || keeper::open_embedded(&open_dir, for_engine))
                     .await??;
             if thrown {
                 tracing::warn!(dir = %dir.display(), "search index was unreadable: rebuilding");
@@ -104,7 +107,7 @@ pub async fn open(settings: &Settings, db: &Db) -> anyhow::Result<KnowledgeBase>
             );
             let key = Some(s.meili_key.trim()).filter(|k| !k.is_empty());
             let uid = s.meili_index.trim();
-            let engine = hotline_knowledge::meili::MeiliEngine::new(url, key, uid, analyzer)
+            let engine = hotline_knowledge::meili::MeiliEngine::new(url, key, uid, analyzer.clone())
                 .map_err(|e| anyhow::anyhow!("search.meili_url: {e}"))?;
             // One shared engine for every node: its place is a row of the database, keyed by
             // the index and the analyzer (another synonym list rebuilds it).
@@ -113,7 +116,7 @@ pub async fn open(settings: &Settings, db: &Db) -> anyhow::Result<KnowledgeBase>
         }
         other => anyhow::bail!("search.engine: unknown engine {other:?} (embedded or meilisearch)"),
     };
-    Ok(KnowledgeBase { keeper })
+    Ok(KnowledgeBase { keeper, analyzer })
 }
 
 /// Loads the demo's articles as published (once: an article whose slug exists stays as it is).

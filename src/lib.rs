@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod request_id;
+pub mod robot;
 pub mod routes;
 pub mod secret;
 pub mod server;

@@ -5,7 +5,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    actions, auth, catalogue, claims, dispatch, events, knowledge, ops, queues, tickets,
+    actions, auth, catalogue, claims, dispatch, events, knowledge, ops, queues, robot, tickets,
     time_rules, users,
 };
 
@@ -37,6 +37,7 @@ use crate::routes::{
         time_rules::get, time_rules::put, time_rules::changes,
         knowledge::search, knowledge::list, knowledge::create, knowledge::get, knowledge::edit,
         knowledge::step, knowledge::versions, knowledge::diff_of, knowledge::log, knowledge::stats_of,
+        robot::ask, robot::conversation, robot::transcript,
     ),
     components(schemas(hotline_core::error::ErrorBody, hotline_core::error::ErrorDetail)),
     modifiers(&BearerAuth, &ErrorResponses),
@@ -52,6 +53,7 @@ use crate::routes::{
         (name = "ops", description = "Health, readiness, metrics"),
         (name = "time", description = "Time limits, windows and working hours"),
         (name = "knowledge", description = "The knowledge base: search, articles, review and publishing"),
+        (name = "robot", description = "The citizens' Q&A robot (public, held by a conversation token) and its transcripts"),
         (name = "intake", description = "Appeals from registered apps and mini-programs (signed)"),
     )
 )]

@@ -12,6 +12,7 @@ pub mod error;
 pub mod eval;
 pub mod keeper;
 pub mod markdown;
+pub mod robot;
 pub mod meili;
 pub mod schema;
 pub mod snippet;

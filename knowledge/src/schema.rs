@@ -90,3 +90,33 @@ diesel::table! {
         used_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    robot_conversations (id) {
+        id -> Text,
+        token_hash -> Text,
+        state -> Text,
+        handoff_reason -> Nullable<Text>,
+        ticket_id -> Nullable<Text>,
+        turns -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    robot_turns (conversation_id, n) {
+        conversation_id -> Text,
+        n -> Integer,
+        speaker -> Text,
+        kind -> Text,
+        text -> Text,
+        article_slug -> Nullable<Text>,
+        confidence -> Nullable<Float>,
+        options -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(robot_turns -> robot_conversations (conversation_id));
+diesel::allow_tables_to_appear_in_same_query!(robot_conversations, robot_turns);

@@ -357,6 +357,9 @@ pub async fn context(
         category,
     };
     let earlier = earlier_tickets(hotline, caller, &t).await.or_page(caller)?;
+    // A conversation handed off by the Q&A robot: what the citizen and the robot said, as it
+    // stands now (the citizen may have added to it since the hand-off).
+    let transcript = crate::robot::for_ticket(hotline, t.id).await.or_page(caller)?;
     Ok((
         status,
         context! {
@@ -378,6 +381,7 @@ pub async fn context(
             revealed => notice.revealed,
             may_reveal => caller.require(Permission::ActOnTickets).is_ok(),
             earlier,
+            transcript,
         },
     ))
 }

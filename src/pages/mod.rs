@@ -16,6 +16,7 @@ mod lookup;
 mod queues;
 mod register;
 mod reveal;
+mod robot;
 mod rules;
 mod suggest;
 mod time_rules;
@@ -165,6 +166,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .configure(rules::configure)
         .configure(knowledge::configure)
+        .configure(robot::configure)
         .route("/tickets/{id}", web::get().to(detail::page))
         .route("/tickets/{id}/act/{action}", web::post().to(act::submit))
         .route(

@@ -137,6 +137,21 @@ impl From<SearchResults> for SearchAnswer {
     }
 }
 
+/// Counts a search for the editors' statistics: off the answer's path, and a failure only loses
+/// a count.
+pub fn count_search(hotline: &Hotline, text: &str, hits: &[hotline_knowledge::engine::SearchHit]) {
+    let (db, now) = (hotline.db.clone(), hotline.now.get());
+    let (text, found, top) = (text.to_owned(), hits.len(), hits.first().map(|h| h.id.clone()));
+    tokio::spawn(async move {
+        let recorded = db
+            .write(move |c| stats::record_search(c, &text, found, top.as_deref(), now))
+            .await;
+        if let Err(e) = recorded {
+            tracing::warn!(error = %e, "search not counted");
+        }
+    });
+}
+
 /// Searches the published answers valid today.
 pub async fn run_search(
     hotline: &Hotline,
@@ -160,21 +175,7 @@ pub async fn run_search(
         facets: p.facets.unwrap_or(false),
     };
     let results = kb.search(&q).await?;
-    // For the editors' statistics; off the answer's path, and a failure only loses a count.
-    let (db, now) = (hotline.db.clone(), hotline.now.get());
-    let (text, found, top) = (
-        q.text,
-        results.hits.len(),
-        results.hits.first().map(|h| h.id.clone()),
-    );
-    tokio::spawn(async move {
-        let recorded = db
-            .write(move |c| stats::record_search(c, &text, found, top.as_deref(), now))
-            .await;
-        if let Err(e) = recorded {
-            tracing::warn!(error = %e, "search not counted");
-        }
-    });
+    count_search(hotline, &q.text, &results.hits);
     Ok(results.into())
 }
 

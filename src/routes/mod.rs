@@ -9,6 +9,7 @@ pub mod events;
 pub mod knowledge;
 pub mod ops;
 pub mod queues;
+pub mod robot;
 pub mod tickets;
 pub mod time_rules;
 pub mod users;
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(catalogue::configure)
             .configure(dispatch::configure)
             .configure(knowledge::configure)
+            .configure(robot::configure)
             .configure(users::configure),
     )
     .configure(ops::configure);

@@ -11,7 +11,7 @@
 //! or handlers) and every citizen's text is escaped by the templates.
 
 mod appeal;
-mod page;
+pub mod page;
 pub mod timeline;
 mod track;
 

@@ -38,6 +38,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/receipt.html"),
     ),
     ("portal/track.html", include_str!("templates/track.html")),
+    ("portal/robot.html", include_str!("templates/robot.html")),
     ("portal/error.html", include_str!("templates/error.html")),
 ];
 

@@ -6,6 +6,7 @@
 pub mod articles;
 pub mod changes;
 pub mod read;
+pub mod robot;
 pub mod stats;
 
 use hotline_core::StoreError;

@@ -365,3 +365,39 @@ pub fn published_tags(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
     tags.dedup();
     Ok(tags)
 }
+
+/// A live article's published text, as citizens and agents read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    pub id: ArticleId,
+    pub slug: String,
+    pub version: i32,
+    pub fields: ArticleFields,
+    /// The same, as the engines index it.
+    pub doc: SearchDoc,
+}
+
+/// The published version of the live article `slug`, if there is one.
+pub fn published(conn: &mut DbConn, slug: &str) -> Result<Option<Published>, StoreError> {
+    let row = kb_articles::table
+        .filter(kb_articles::slug.eq(slug))
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(row) = row else { return Ok(None) };
+    if row.state == ArticleState::Archived.as_ref() {
+        return Ok(None);
+    }
+    let Some(n) = row.published_version else {
+        return Ok(None);
+    };
+    let id: ArticleId = parse("kb_articles.id", &row.id)?;
+    let v = version_row(conn, id, n)?;
+    Ok(Some(Published {
+        id,
+        doc: search_doc(row.slug.clone(), &v)?,
+        fields: v.fields()?,
+        slug: row.slug,
+        version: n,
+    }))
+}

@@ -1,0 +1,2 @@
+DROP TABLE robot_turns;
+DROP TABLE robot_conversations;
