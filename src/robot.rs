@@ -154,7 +154,7 @@ pub fn answer_of(p: &Published) -> ArticleAnswer {
     }
 }
 
-fn valid_today(hotline: &Hotline, p: &Published) -> bool {
+pub fn valid_today(hotline: &Hotline, p: &Published) -> bool {
     let day = today(hotline);
     p.fields.valid_from.is_none_or(|f| f <= day) && p.fields.valid_to.is_none_or(|t| t >= day)
 }
@@ -507,7 +507,7 @@ pub async fn for_ticket(hotline: &Hotline, ticket: TicketId) -> Result<Vec<Turn>
         .await?)
 }
 
-fn count_use(hotline: &Hotline, slug: String) {
+pub fn count_use(hotline: &Hotline, slug: String) {
     let (db, now) = (hotline.db.clone(), hotline.now.get());
     tokio::spawn(async move {
         if let Err(e) = db.write(move |c| stats::record_use(c, &slug, now)).await {

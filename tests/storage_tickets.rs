@@ -541,6 +541,7 @@ async fn answered_directly(d: &Desk) -> Outcome {
             id,
             Action::Answer {
                 answer: reason("公积金提取请携带身份证到服务大厅办理。"),
+                article: None,
             },
         )
         .await;

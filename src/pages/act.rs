@@ -58,6 +58,7 @@ async fn action(hotline: &Hotline, kind: ActionKind, f: &FormFields) -> Result<A
     Ok(match kind {
         A::Answer => Action::Answer {
             answer: text("answer", required(f, "answer"))?,
+            article: crate::routes::actions::citation(hotline, f.one("article")).await?,
         },
         A::Dispatch => {
             let main = must(parsed::<UnitId>(f, "main_unit_id")?, "main_unit_id")?;

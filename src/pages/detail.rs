@@ -99,7 +99,15 @@ fn facts(units: &Units, change: &Change) -> Vec<Fact> {
     let mut out = Vec::new();
     match change {
         Change::Received(r) => out.push(Fact::text("受理渠道", r.channel.label_zh())),
-        Change::AnsweredDirectly { answer } => out.push(Fact::text("答复内容", answer)),
+        Change::AnsweredDirectly { answer, article } => {
+            out.push(Fact::text("答复内容", answer));
+            if let Some(a) = article {
+                out.push(Fact::text(
+                    "引用知识",
+                    format!("《{}》（第 {} 版）", a.title, a.version),
+                ));
+            }
+        }
         Change::Dispatched { assignment, .. } => assignment_facts(units, assignment, &mut out),
         Change::PassedDown {
             to_unit_id,

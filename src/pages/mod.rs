@@ -7,6 +7,7 @@
 
 mod act;
 mod agent_console;
+mod answers;
 mod detail;
 mod knowledge;
 mod list;
@@ -41,6 +42,14 @@ pub struct Pages {
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("templates/login.html")),
+    (
+        "knowledge_answers.html",
+        include_str!("templates/knowledge_answers.html"),
+    ),
+    (
+        "knowledge_panel.html",
+        include_str!("templates/knowledge_panel.html"),
+    ),
     ("tickets.html", include_str!("templates/tickets.html")),
     ("ticket_new.html", include_str!("templates/ticket_new.html")),
     ("ticket.html", include_str!("templates/ticket.html")),
@@ -151,6 +160,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tickets", web::get().to(list::page))
         .route("/queues", web::get().to(queues::page))
         .route("/console", web::get().to(agent_console::page))
+        .route("/console/answers", web::get().to(answers::fragment))
         .route("/wallboard", web::get().to(wallboard::page))
         .route("/workbench", web::get().to(workbench::page))
         .route("/static/live.js", web::get().to(live::script))

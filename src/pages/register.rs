@@ -73,10 +73,28 @@ pub async fn submit(
 ) -> Result<HttpResponse, PageError> {
     let caller = &form.caller;
     may_register(caller)?;
-    let registered = match form.parse_into::<CreateTicket>(&["idempotency_key", "next"]) {
+    // 登记并直接办结 (the console): the answer is checked before anything is registered.
+    let answer = match answer_now(&hotline, &form).await {
+        Ok(a) => a,
+        Err(e) => return refused(&hotline, &pages, &form, e).await,
+    };
+    let fields = &["idempotency_key", "next", "answer", "article", "then"];
+    let registered = match form.parse_into::<CreateTicket>(fields) {
         Ok(body) => tickets::register(&hotline, caller, body, form.one("idempotency_key")).await,
         Err(e) => Err(e),
     };
+    if let (Ok(t), Some(action)) = (&registered, answer) {
+        let done = crate::routes::actions::perform(&hotline, caller, t.ticket_id, action, None).await;
+        return Ok(match done {
+            Ok(_) => see_other(&format!("/console?ticket={}&done=answer", t.ticket_id)),
+            // Registered, not answered (it was answered or taken meanwhile): the ticket shows
+            // where it stands and its answer form.
+            Err(e) => {
+                tracing::info!(error = %e, "registered, but the direct answer was refused");
+                see_other(&format!("/console?ticket={}&created=1", t.ticket_id))
+            }
+        });
+    }
     match registered {
         // From the agent console, back to it with the new ticket open (its dispatch suggestion).
         Ok(t) if form.one("next").is_some_and(super::is_live_page) => Ok(see_other(&format!(
@@ -84,16 +102,41 @@ pub async fn submit(
             t.ticket_id
         ))),
         Ok(t) => Ok(see_other(&format!("/tickets/{}?created=1", t.ticket_id))),
-        Err(e) if e.code == ErrorCode::InvalidField && form.one("next").is_some() => {
-            // The console's form: shown again in the console, with what was typed.
-            let values = form.pairs().collect();
-            super::agent_console::with_form_error(&hotline, &pages, caller, values, &e).await
-        }
-        Err(e) if e.code == ErrorCode::InvalidField => {
-            let error = FieldError::of(&e);
-            let values = form.pairs().collect();
-            render(&hotline, &pages, caller, values, Some(error)).await
-        }
-        Err(e) => Err(e).or_page(caller),
+        Err(e) => refused(&hotline, &pages, &form, e).await,
     }
+}
+
+/// A refused registration: the form again with the field's message (in the console when it
+/// came from there), or the error page.
+async fn refused(
+    hotline: &Hotline,
+    pages: &Pages,
+    form: &CsrfForm,
+    e: ApiError,
+) -> Result<HttpResponse, PageError> {
+    let caller = &form.caller;
+    if e.code != ErrorCode::InvalidField {
+        return Err(e).or_page(caller);
+    }
+    let values = form.pairs().collect();
+    if form.one("next").is_some() {
+        super::agent_console::with_form_error(hotline, pages, caller, values, &e).await
+    } else {
+        render(hotline, pages, caller, values, Some(FieldError::of(&e))).await
+    }
+}
+
+/// The direct answer the console's form asks for with 登记并直接办结 (`then=answer`).
+async fn answer_now(
+    hotline: &Hotline,
+    form: &CsrfForm,
+) -> Result<Option<hotline_core::ticket::Action>, ApiError> {
+    if form.one("then") != Some("answer") {
+        return Ok(None);
+    }
+    let answer = form.one("answer").unwrap_or_default();
+    Ok(Some(hotline_core::ticket::Action::Answer {
+        answer: crate::routes::text("answer", answer)?,
+        article: crate::routes::actions::citation(hotline, form.one("article")).await?,
+    }))
 }

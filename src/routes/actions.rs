@@ -57,6 +57,12 @@ pub async fn perform(
     expected_version: Option<i32>,
 ) -> Result<ActionResult, ApiError> {
     caller.require(Permission::ActOnTickets)?;
+    let cited = match &action {
+        Action::Answer {
+            article: Some(a), ..
+        } => Some(a.slug.clone()),
+        _ => None,
+    };
     let t = match hotline
         .act(
             caller.actor(),
@@ -71,6 +77,10 @@ pub async fn perform(
         // A claim refused it: name who holds the ticket.
         Err(e) => return Err(super::claims::name_holder(hotline, e.into()).await),
     };
+    if let Some(slug) = cited {
+        // An answer given from the knowledge base counts as used (the editors' statistics).
+        crate::robot::count_use(hotline, slug);
+    }
     Ok(ActionResult {
         ticket: view(hotline, caller, &t),
         actions: actions_for(caller, &t),
@@ -133,7 +143,33 @@ pub struct AnswerBody {
     /// The answer given to the citizen (from the knowledge base, usually).
     #[schema(min_length = 1, max_length = 5000)]
     pub answer: String,
+    /// The slug of the knowledge article the answer comes from: it must be published and valid
+    /// today; the ticket keeps its title and version.
+    pub article: Option<String>,
     pub expected_version: Option<i32>,
+}
+
+/// The citation of the published article `slug` (blank: none).
+pub async fn citation(
+    hotline: &Hotline,
+    slug: Option<&str>,
+) -> Result<Option<hotline_core::ticket::change::Citation>, ApiError> {
+    let Some(slug) = slug.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let owned = slug.to_owned();
+    let found = hotline
+        .db
+        .run(move |c| hotline_knowledge::store::read::published(c, &owned))
+        .await?;
+    let p = found
+        .filter(|p| crate::robot::valid_today(hotline, p))
+        .ok_or_else(|| ApiError::invalid("article", "no published answer valid today has this key"))?;
+    Ok(Some(hotline_core::ticket::change::Citation {
+        slug: p.slug,
+        title: p.fields.title,
+        version: p.version,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -260,6 +296,7 @@ type Answer = Result<HttpResponse, ApiError>;
 pub async fn answer(h: Data, c: Caller, id: Id, b: ApiJson<AnswerBody>) -> Answer {
     let a = Action::Answer {
         answer: text("answer", &b.0.answer)?,
+        article: citation(&h, b.0.article.as_deref()).await?,
     };
     respond(h, c, id, a, b.0.expected_version).await
 }

@@ -107,6 +107,8 @@ pub enum Ruling {
 pub enum Action {
     Answer {
         answer: Reason,
+        /// The knowledge article the answer comes from (already checked to be published).
+        article: Option<crate::ticket::change::Citation>,
     },
     Dispatch {
         main: UnitRef,

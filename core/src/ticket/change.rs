@@ -39,6 +39,15 @@ pub struct Assignment {
     pub deadlines: Option<Deadlines>,
 }
 
+/// A knowledge-base article an answer cites: its key, its title and the published version the
+/// agent read (the article may change later; the ticket keeps what was said).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Citation {
+    pub slug: String,
+    pub title: String,
+    pub version: i32,
+}
+
 /// One change to a ticket. Serialized with its `kind` as the event payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -46,6 +55,9 @@ pub enum Change {
     Received(Received),
     AnsweredDirectly {
         answer: String,
+        /// The knowledge article the answer cites (events before citations have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        article: Option<Citation>,
     },
     Dispatched {
         assignment: Assignment,

@@ -372,8 +372,9 @@ pub fn decide(t: &Ticket, action: &Action, ctx: &Ctx<'_>) -> Result<Vec<Change>,
     let kind = action.kind();
     precheck(t, kind, ctx.actor)?;
     let change = match action {
-        Action::Answer { answer } => Change::AnsweredDirectly {
+        Action::Answer { answer, article } => Change::AnsweredDirectly {
             answer: text(answer),
+            article: article.clone(),
         },
         Action::Dispatch { main, co, note } => Change::Dispatched {
             assignment: assignment(t, main, co, ctx)?,
@@ -668,7 +669,7 @@ pub fn apply(state: Option<Ticket>, e: &Event) -> Result<Ticket, ReplayError> {
     let queue_before = crate::ticket::claim::queue_of(&t);
     match &e.change {
         Change::Received(_) => {}
-        Change::AnsweredDirectly { answer } => {
+        Change::AnsweredDirectly { answer, .. } => {
             t.status = Status::Closed;
             t.resolution = Some(answer.clone());
             t.closed_at = Some(at);

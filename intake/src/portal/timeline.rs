@@ -83,7 +83,7 @@ pub fn steps(events: &[Event], names: &Names, own: bool) -> Vec<Step> {
                     r.channel.label_zh()
                 ),
             ),
-            Change::AnsweredDirectly { answer } => Step {
+            Change::AnsweredDirectly { answer, .. } => Step {
                 quote: Some(answer.clone()),
                 ..step("答复", "12345热线已直接答复您的诉求：".to_owned())
             },

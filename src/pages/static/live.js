@@ -378,6 +378,60 @@
     phone.addEventListener("blur", look);
   }
 
+  // ---- knowledge answers: matching articles as the agent types, "用此答复" --------------------
+  // The server renders the panel's content (escaped, matches in <mark>); it is parsed inert and
+  // put in place like any other part. Answers are only copied into form fields as values.
+  function initKnowledge() {
+    var kb = document.getElementById("kb-answers");
+    if (!kb || kb.dataset.ready) return;
+    kb.dataset.ready = "1";
+    var kbInputs = (kb.dataset.from || "").split(" ").filter(Boolean)
+      .map(function (id) { return document.getElementById(id); }).filter(Boolean);
+    var kbAsked = null;
+    var kbTimer = null;
+    var kbLookup = function () {
+      var q = kb.dataset.q || kbInputs.map(function (el) { return el.value; }).join(" ");
+      q = q.replace(/\s+/g, " ").trim().slice(0, 200);
+      if (q.length < 2 || q === kbAsked) return;
+      kbAsked = q;
+      fetch("/console/answers?q=" + encodeURIComponent(q), { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (res) { if (!res.ok) throw new Error("HTTP " + res.status); return res.text(); })
+        .then(function (html) {
+          if (q !== kbAsked) return; // a later lookup is on its way
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          kb.replaceChildren.apply(kb, Array.prototype.slice.call(doc.body.childNodes));
+          kb.dataset.fresh = String(Date.now());
+        })
+        .catch(function () { kbAsked = null; });
+    };
+    kbInputs.forEach(function (el) {
+      el.addEventListener("input", function () {
+        clearTimeout(kbTimer);
+        kbTimer = setTimeout(kbLookup, 300);
+      });
+    });
+    kb.addEventListener("click", function (e) {
+      var b = e.target.closest ? e.target.closest(".kb-use") : null;
+      if (!b) return;
+      var li = b.closest("li");
+      var text = li && li.querySelector(".kb-text");
+      var answer = document.getElementById("answer");
+      var article = document.getElementById("answer-article");
+      if (!answer || !article || !text) return;
+      answer.value = text.value;
+      article.value = b.dataset.slug;
+      var cite = document.getElementById("answer-cite");
+      if (cite) cite.textContent = "引用知识：《" + b.dataset.title + "》";
+      var box = document.getElementById("answer-now");
+      if (box) box.hidden = false;
+      answer.focus();
+    });
+    kbLookup();
+  }
+  initKnowledge();
+  // A part fetched again (the ticket) brings a new panel.
+  document.addEventListener("live:part", initKnowledge);
+
   window.addEventListener("pagehide", function () { if (socket) socket.close(1000); });
   connect();
 })();

@@ -70,7 +70,10 @@ fn action_of(kind: ActionKind, tree: &Tree, unit_pick: u8, days: u32) -> Option<
     let u = units[usize::from(unit_pick) % units.len()].clone();
     let r = reason("理由");
     Some(match kind {
-        ActionKind::Answer => Action::Answer { answer: r },
+        ActionKind::Answer => Action::Answer {
+            answer: r,
+            article: None,
+        },
         ActionKind::Dispatch => Action::Dispatch {
             main: u,
             co: vec![],
