@@ -208,6 +208,10 @@ pub async fn ask(
             ));
         }
     }
+    if let Some(p) = q.citizen_phone.as_deref().filter(|p| !p.trim().is_empty()) {
+        // Checked before anything is said, so a wrong number leaves no half-taken turn.
+        validate(&handoff_input("-".into(), "-".into(), Some(p.to_owned())), Channel::Web)?;
+    }
     let (conv, token) = conversation(hotline, held).await?;
     if conv.turns >= MAX_TURNS {
         return Err(ApiError::field(
@@ -269,6 +273,9 @@ pub async fn ask(
                 reply
             }
             Decided::Handoff(reason) => {
+                if reason != HandoffReason::Asked {
+                    count_gap(hotline, &text, reason);
+                }
                 hand_off(hotline, intake, &conv, reason, q.citizen_phone.as_deref(), q.remote_addr)
                     .await?
             }
@@ -298,7 +305,14 @@ async fn decide(hotline: &Hotline, kb: &KnowledgeBase, text: &str) -> Result<Dec
         limit: CANDIDATES,
         ..SearchQuery::default()
     };
-    let hits = kb.search(&query).await?.hits;
+    let hits = match kb.search(&query).await {
+        Ok(r) => r.hits,
+        // The engine is down (Meilisearch away): the citizen still reaches a person.
+        Err(e) => {
+            tracing::warn!(error = %e, "the robot's search failed: handing off");
+            return Ok(Decided::Handoff(HandoffReason::SearchDown));
+        }
+    };
     count_search(hotline, text, &hits);
     let found = published(hotline, hits.iter().map(|h| h.id.clone()).collect()).await?;
     let candidates: Vec<Candidate> = hits
@@ -383,6 +397,24 @@ pub fn transcript_text(turns: &[Turn]) -> String {
     out
 }
 
+/// The appeal a hand-off registers: a consultation, with what the citizen gave (only a number to
+/// call back on, if they chose to).
+fn handoff_input(title: String, detail: String, citizen_phone: Option<String>) -> AppealInput {
+    AppealInput {
+        appeal_type: Some(AppealType::Consult),
+        urgency: None,
+        category_id: None,
+        title,
+        detail,
+        address: None,
+        latitude: None,
+        longitude: None,
+        citizen_name: None,
+        citizen_phone,
+        citizen_id_number: None,
+    }
+}
+
 /// Registers the conversation as a consultation ticket in the agents' queue: the ticket, the
 /// conversation's link to it and the robot's last words commit together, and a conversation is
 /// registered once however often it asks (the conversation id is the Idempotency-Key).
@@ -409,26 +441,15 @@ async fn hand_off(
         let skip = detail.chars().count() - 9_000;
         detail = format!("（前文略）{}", detail.chars().skip(skip).collect::<String>());
     }
-    let input = AppealInput {
-        appeal_type: Some(AppealType::Consult),
-        urgency: None,
-        category_id: None,
-        title,
-        detail,
-        address: None,
-        latitude: None,
-        longitude: None,
-        citizen_name: None,
-        citizen_phone: citizen_phone.map(str::to_owned).filter(|p| !p.trim().is_empty()),
-        citizen_id_number: None,
-    };
-    let appeal = validate(&input, Channel::Web)?;
+    let phone = citizen_phone.map(str::to_owned).filter(|p| !p.trim().is_empty());
+    let appeal = validate(&handoff_input(title, detail, phone), Channel::Web)?;
     let key = IdempotencyKey::new("robot", &conv.id, &[conv.id.as_bytes()])?;
     let centre_id = intake.centre(hotline).await?;
     let reply = Reply {
         kind: "handoff".into(),
         text: match reason {
             HandoffReason::Asked => "好的，已为您转人工坐席，坐席会尽快答复您。",
+            HandoffReason::SearchDown => "抱歉，知识库暂时无法检索，已为您转人工坐席，坐席会尽快答复您。",
             HandoffReason::LowConfidence | HandoffReason::NoMatch => {
                 "抱歉，这个问题我没有把握答好，已为您转人工坐席，坐席会尽快答复您。"
             }
@@ -505,6 +526,19 @@ pub async fn for_ticket(hotline: &Hotline, ticket: TicketId) -> Result<Vec<Turn>
             }
         })
         .await?)
+}
+
+/// Counts a question the robot could not answer, for the editors' list of gaps.
+fn count_gap(hotline: &Hotline, text: &str, reason: HandoffReason) {
+    let (db, now, text) = (hotline.db.clone(), hotline.now.get(), text.to_owned());
+    tokio::spawn(async move {
+        let recorded = db
+            .write(move |c| stats::record_gap(c, &text, reason.as_ref(), now))
+            .await;
+        if let Err(e) = recorded {
+            tracing::warn!(error = %e, "robot gap not counted");
+        }
+    });
 }
 
 pub fn count_use(hotline: &Hotline, slug: String) {

@@ -3,7 +3,8 @@
 //! backends: the panel's fragment finds the answers to what the agent typed (escaped), "登记并直接
 //! 办结" registers and closes a consultation citing the article in one form, the API's answer
 //! cites an article too (an unknown or unpublished one is refused by name), the history shows
-//! the citation and the editors' statistics count the answer as used.
+//! the citation and the editors' statistics count the answer as used; a handling unit's staff
+//! find only the answers for their unit and the units above it.
 
 #[macro_use]
 mod common;
@@ -49,6 +50,23 @@ async fn answering(backend: Backend) {
     assert!(!p.body.contains("<script>"), "{}", p.body);
     let p = agent.get("/console/answers?q=").await;
     assert!(p.body.contains("输入诉求内容后"), "{}", p.body);
+    // Answers for one district reach the centre's agents and that district, not another's:
+    // A3区's lift answer (areas 990104) for A2区's handler (990103) is left out, the city-wide
+    // ones are not.
+    let lift = format!("/console/answers?q={}", q("老小区加装电梯怎么申请"));
+    assert!(agent.get(&lift).await.body.contains("data-slug=\"reply-2849\""));
+    let a2 = Browser::signed_in(&app, "a2").await;
+    let p = a2.get(&lift).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(!p.body.contains("reply-2849"), "{}", p.body);
+    let rent = a2.get(&format!("/console/answers?q={}", q("租房提取公积金"))).await;
+    assert!(rent.body.contains("gjj-withdraw-rent"), "{}", rent.body);
+    let a2_api = app.login("a2").await;
+    let (s, r) = a2_api
+        .get(&format!("/api/v1/knowledge/search?q={}", q("老小区加装电梯怎么申请")))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert!(!r["hits"].as_array().unwrap().iter().any(|h| h["slug"] == "reply-2849"), "{r}");
     let nobody = Browser::new(&app).get("/console/answers?q=gjj").await;
     assert!(matches!(nobody.status, 303 | 401), "{}", nobody.status);
 

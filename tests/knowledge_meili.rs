@@ -109,6 +109,13 @@ async fn through_meilisearch(backend: Backend) {
     .await;
     let (s, _) = search(&agent, "花鸟市场").await;
     assert_eq!(s, 503, "the search names the outage");
+    // The robot hands a citizen to a person rather than failing.
+    let (s, r) = app
+        .anonymous()
+        .post("/api/v1/robot/ask", serde_json::json!({"text": "花鸟市场周末开吗"}))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["reply"]["handoff"]["reason"], "search_down", "{r}");
     // Back: the change published meanwhile arrives.
     meili.restart();
     until_found(&agent, "花鸟市场周末", "a2-flower-market", 60).await;

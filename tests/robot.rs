@@ -263,6 +263,24 @@ async fn api_and_handoff(backend: Backend) {
     assert_eq!(s, 200);
     assert_eq!(r["reply"]["kind"], "handoff", "{r}");
     assert_eq!(r["reply"]["handoff"]["reason"], "low_confidence", "{r}");
+    // The editors see it among the questions the robot could not answer (counted in the
+    // background).
+    let editor = app.login("a2admin").await;
+    let mut gaps = Value::Null;
+    for _ in 0..50 {
+        let (s, stats) = editor.get("/api/v1/knowledge/stats").await;
+        assert_eq!(s, 200, "{stats}");
+        gaps = stats["unanswered"].clone();
+        if gaps.as_array().unwrap().iter().any(|g| g["query"] == "今天天气怎么样") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        gaps.as_array().unwrap().iter().any(|g| g["query"] == "今天天气怎么样"),
+        "{gaps}"
+    );
+    assert!(!gaps.as_array().unwrap().iter().any(|g| g["query"] == "人工客服"), "{gaps}");
     let (_, r) = ask(&app, json!({"text": "医保怎么报销"})).await;
     let (c2, t2) = (
         r["conversation"].as_str().unwrap().to_owned(),

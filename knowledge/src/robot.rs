@@ -74,6 +74,8 @@ pub enum HandoffReason {
     LowConfidence,
     /// The search found nothing.
     NoMatch,
+    /// The search engine could not be reached: a person answers rather than nobody.
+    SearchDown,
 }
 
 impl HandoffReason {
@@ -82,6 +84,7 @@ impl HandoffReason {
             Self::Asked => "群众要求转人工",
             Self::LowConfidence => "机器人没有把握",
             Self::NoMatch => "知识库没有找到答案",
+            Self::SearchDown => "知识库暂时无法检索",
         }
     }
 }

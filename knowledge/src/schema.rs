@@ -120,3 +120,13 @@ diesel::table! {
 
 diesel::joinable!(robot_turns -> robot_conversations (conversation_id));
 diesel::allow_tables_to_appear_in_same_query!(robot_conversations, robot_turns);
+
+diesel::table! {
+    kb_gaps (id) {
+        id -> BigInt,
+        query -> Text,
+        normalised -> Text,
+        reason -> Text,
+        asked_at -> Timestamp,
+    }
+}

@@ -52,6 +52,9 @@ pub async fn fragment(
     if !text.is_empty() {
         let query = SearchQuery {
             text: text.clone(),
+            areas: crate::routes::knowledge::area_filter(&hotline, &caller)
+                .await
+                .or_page(&caller)?,
             valid_on: Some(today(&hotline)),
             limit: SHOWN,
             ..SearchQuery::default()

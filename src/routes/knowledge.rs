@@ -137,6 +137,31 @@ impl From<SearchResults> for SearchAnswer {
     }
 }
 
+/// The areas a caller's answers must apply to: a handling unit's staff get the answers for their
+/// unit and the units above it (a street's handler sees the street's, the district's and the
+/// city's answers, not another district's); the centres' staff answer callers from every
+/// district, and editors manage every answer, so their searches are not narrowed.
+pub async fn area_filter(hotline: &Hotline, caller: &Caller) -> Result<Vec<String>, ApiError> {
+    if !caller.user.role.is_unit_staff() {
+        return Ok(Vec::new());
+    }
+    let start = caller.unit.id;
+    Ok(hotline
+        .db
+        .run(move |c| {
+            let mut codes = Vec::new();
+            let mut at = Some(start);
+            // The tree has five levels; the bound only guards against a cycle in bad data.
+            while let Some(id) = at.filter(|_| codes.len() < 8) {
+                let u = units::get(c, id)?;
+                codes.push(u.code);
+                at = u.parent_id;
+            }
+            Ok::<_, hotline_core::StoreError>(codes)
+        })
+        .await?)
+}
+
 /// Counts a search for the editors' statistics: off the answer's path, and a failure only loses
 /// a count.
 pub fn count_search(hotline: &Hotline, text: &str, hits: &[hotline_knowledge::engine::SearchHit]) {
@@ -169,7 +194,7 @@ pub async fn run_search(
         text: text.into_string(),
         category: super::opt_text::<200>("category", p.category.as_deref())?
             .map(|c| c.into_string()),
-        areas: Vec::new(),
+        areas: area_filter(hotline, caller).await?,
         valid_on: Some(today(hotline)),
         limit,
         facets: p.facets.unwrap_or(false),

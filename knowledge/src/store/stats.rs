@@ -9,7 +9,7 @@ use hotline_core::db::{DbConn, to_db};
 use serde::Serialize;
 
 use crate::analyze::normalise;
-use crate::schema::{kb_answer_uses, kb_articles, kb_searches};
+use crate::schema::{kb_answer_uses, kb_articles, kb_gaps, kb_searches};
 
 /// Records one search and what it found.
 pub fn record_search(
@@ -26,6 +26,24 @@ pub fn record_search(
             kb_searches::hits.eq(i32::try_from(hits).unwrap_or(i32::MAX)),
             kb_searches::top_slug.eq(top_slug),
             kb_searches::searched_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a question the robot could not answer (`reason`: why it handed it off).
+pub fn record_gap(
+    conn: &mut DbConn,
+    query: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::insert_into(kb_gaps::table)
+        .values((
+            kb_gaps::query.eq(query),
+            kb_gaps::normalised.eq(normalise(query).trim()),
+            kb_gaps::reason.eq(reason),
+            kb_gaps::asked_at.eq(to_db(now)),
         ))
         .execute(conn)?;
     Ok(())
@@ -64,7 +82,11 @@ pub struct SearchStats {
     pub top_queries: Vec<QueryCount>,
     /// The queries that found nothing, most asked first: the gaps to fill.
     pub no_result: Vec<QueryCount>,
-    /// The answers opened from a search, most first.
+    /// The questions the robot could not answer with confidence, most asked first: gaps too
+    /// (a fuzzy search nearly always finds *something*, so "no result" alone misses them).
+    pub unanswered: Vec<QueryCount>,
+    /// The answers used (opened from a search, given by the robot, cited in a direct answer),
+    /// most first.
     pub used: Vec<AnswerUse>,
 }
 
@@ -123,6 +145,16 @@ pub fn since(
         empty,
         top_queries: grouped(conn, since, false, limit)?,
         no_result: grouped(conn, since, true, limit)?,
+        unanswered: kb_gaps::table
+            .filter(kb_gaps::asked_at.ge(to_db(since)))
+            .group_by(kb_gaps::normalised)
+            .select((kb_gaps::normalised, count_star()))
+            .order((count_star().desc(), kb_gaps::normalised.asc()))
+            .limit(limit)
+            .load::<(String, i64)>(conn)?
+            .into_iter()
+            .map(|(query, count)| QueryCount { query, count })
+            .collect(),
         used: uses,
     })
 }

@@ -27,3 +27,14 @@ CREATE TABLE robot_turns (
     created_at TIMESTAMP NOT NULL,
     PRIMARY KEY (conversation_id, n)
 );
+-- The questions the robot could not answer (it handed them to a person for want of a trusted
+-- answer): the editors' list of gaps to fill, beside the searches that found nothing.
+CREATE TABLE kb_gaps (
+    id BIGSERIAL PRIMARY KEY,
+    query TEXT NOT NULL,
+    normalised TEXT NOT NULL,
+    -- low_confidence or no_match
+    reason TEXT NOT NULL,
+    asked_at TIMESTAMP NOT NULL
+);
+CREATE INDEX kb_gaps_at ON kb_gaps (asked_at);

@@ -1,2 +1,3 @@
+DROP TABLE kb_gaps;
 DROP TABLE robot_turns;
 DROP TABLE robot_conversations;
