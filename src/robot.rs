@@ -222,6 +222,12 @@ pub async fn ask(
     }
     let now = hotline.now.get();
     let reply = if conv.state == ConversationState::HandedOff {
+        if text.is_empty() {
+            return Err(ApiError::invalid(
+                "choice",
+                "the conversation is with a person now: write what to add instead",
+            ));
+        }
         let ticket = handed_off_ticket(hotline, &conv).await?;
         let reply = Reply {
             kind: "note".into(),

@@ -211,6 +211,12 @@ async fn api_and_handoff(backend: Backend) {
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["reply"]["kind"], "note");
     assert_eq!(r["reply"]["handoff"]["number"], number.as_str());
+    let (s, r) = ask(
+        &app,
+        json!({"conversation": conv, "token": token, "choice": options[0]}),
+    )
+    .await;
+    assert_eq!((s, r["error"]["field"].as_str()), (422, Some("choice")), "{r}");
 
     // The agent takes it and reads the transcript, with what was added after the hand-off.
     let (s, r) = agent
