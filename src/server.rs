@@ -160,6 +160,7 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
 /// Hourly on every node (the deletes are idempotent): sessions that ended a day ago, answers
 /// kept for retries past their retention, nonces past the replay window, idle rate-limit buckets.
 async fn purge(db: Db, intake: web::Data<Intake>) {
+    use hotline_knowledge::store::robot as robot_talk;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         tick.tick().await;
@@ -168,12 +169,13 @@ async fn purge(db: Db, intake: web::Data<Intake>) {
             .write(move |c| {
                 Ok::<_, hotline_core::StoreError>(
                     store::sessions::purge_expired(c, now)?
-                        + hotline_intake::submit::purge(c, now)?,
+                        + hotline_intake::submit::purge(c, now)?
+                        + robot_talk::purge(c, now - chrono::Duration::days(robot_talk::RETENTION_DAYS))?,
                 )
             })
             .await;
         match purged {
-            Ok(n) if n > 0 => tracing::info!(rows = n, "expired sessions, keys and nonces purged"),
+            Ok(n) if n > 0 => tracing::info!(rows = n, "expired sessions, keys, nonces and robot conversations purged"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
         }

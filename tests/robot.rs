@@ -317,9 +317,65 @@ async fn api_and_handoff(backend: Backend) {
         .filter(|t| t["number"] == number2.as_str())
         .count();
     assert_eq!(same, 1);
+
 }
 
 both_backends!(api, api_and_handoff);
+
+/// Conversations nobody touched for the retention period are deleted, turns and all (what the
+/// server's hourly purge runs); newer ones stay.
+async fn purging(backend: Backend) {
+    use hotline_knowledge::store::robot::{self as talk, NewTurn};
+    let db = TestDb::new(backend);
+    let now = chrono::Utc::now();
+    let (old, kept) = db
+        .db()
+        .write(move |c| {
+            let turn = NewTurn {
+                speaker: "citizen",
+                kind: "question",
+                text: "公积金怎么取".into(),
+                article_slug: None,
+                confidence: None,
+                options: Vec::new(),
+            };
+            let old = talk::start(c, "old-token", now - chrono::Duration::days(31))?;
+            talk::append(c, &old.id, std::slice::from_ref(&turn), now - chrono::Duration::days(31))?;
+            let kept = talk::start(c, "new-token", now)?;
+            talk::append(c, &kept.id, &[turn], now)?;
+            Ok::<_, hotline_core::StoreError>((old.id, kept.id))
+        })
+        .await
+        .unwrap();
+    let before = now - chrono::Duration::days(talk::RETENTION_DAYS);
+    let purged: usize = db.db().write(move |c| talk::purge(c, before)).await.unwrap();
+    assert_eq!(purged, 1);
+    let (o, k) = (old.clone(), kept.clone());
+    let (gone, left, turns_old, turns_kept) = db
+        .db()
+        .run(move |c| {
+            Ok::<_, hotline_core::StoreError>((
+                talk::open(c, &o, "old-token")?,
+                talk::open(c, &k, "new-token")?,
+                talk::transcript(c, &o)?.len(),
+                talk::transcript(c, &k)?.len(),
+            ))
+        })
+        .await
+        .unwrap();
+    assert!(gone.is_none());
+    assert!(left.is_some());
+    assert_eq!((turns_old, turns_kept), (0, 1));
+    // A wrong token opens nothing.
+    let wrong = db
+        .db()
+        .run(move |c| talk::open(c, &kept, "old-token"))
+        .await
+        .unwrap();
+    assert!(wrong.is_none());
+}
+
+both_backends!(purge, purging);
 
 /// The robot's page as the browser holding the conversation cookie `pair` sees it.
 async fn robot_page(me: &Citizen, pair: &str) -> String {

@@ -260,3 +260,23 @@ pub fn transcript(conn: &mut DbConn, id: &str) -> Result<Vec<Turn>, StoreError> 
         })
         .collect()
 }
+
+/// How long a conversation nobody touches is kept: what a citizen wrote to the robot is
+/// personal data, kept only while it serves them. A handed-off conversation's ticket keeps the
+/// transcript as it stood at the hand-off (in its text), under the ticket's own rules.
+pub const RETENTION_DAYS: i64 = 30;
+
+/// Deletes the conversations untouched since `before`, with their turns (at most 10,000 a call;
+/// the server calls it every hour).
+pub fn purge(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize, StoreError> {
+    let old: Vec<String> = conv::table
+        .filter(conv::updated_at.lt(to_db(before)))
+        .select(conv::id)
+        .limit(10_000)
+        .load(conn)?;
+    if old.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(turns::table.filter(turns::conversation_id.eq_any(&old))).execute(conn)?;
+    Ok(diesel::delete(conv::table.filter(conv::id.eq_any(&old))).execute(conn)?)
+}
