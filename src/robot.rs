@@ -279,7 +279,8 @@ pub async fn ask(
                 reply
             }
             Decided::Handoff(reason) => {
-                if reason != HandoffReason::Asked {
+                // A gap in the base, not a person asked for or the engine away.
+                if matches!(reason, HandoffReason::LowConfidence | HandoffReason::NoMatch) {
                     count_gap(hotline, &text, reason);
                 }
                 hand_off(hotline, intake, &conv, reason, q.citizen_phone.as_deref(), q.remote_addr)
