@@ -119,6 +119,15 @@ async fn answering(backend: Backend) {
     assert!(answered["payload"]["article"]["title"].as_str().unwrap().contains("租房"));
     let page = agent.get(&format!("/tickets/{id}")).await.body;
     assert!(page.contains("引用知识"), "{page}");
+    // The same form sent again (a double click): the one ticket, and a word that the answer
+    // was not given twice.
+    let p = agent.post("/tickets/new", &form).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let again = p.location.unwrap();
+    assert!(again.contains(&format!("ticket={id}")) && again.ends_with("&unanswered=1"), "{again}");
+    assert!(agent.get(&again).await.body.contains("直接办结未完成"));
+    let (_, list) = api.get("/api/v1/tickets?limit=100").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
 
     // The API: a received consultation answered with a citation; a bad key is named.
     let (s, t) = api

@@ -246,6 +246,8 @@ struct ActionForm {
 #[derive(Debug, Default)]
 pub struct Notice {
     pub created: bool,
+    /// Registered by 登记并直接办结, but the direct answer was then refused.
+    pub unanswered: bool,
     pub done: Option<ActionKind>,
     /// A value shown in full at the caller's request (see `reveal`).
     pub revealed: Option<Revealed>,
@@ -256,6 +258,7 @@ impl Notice {
     pub fn of_query(q: &FormFields) -> Self {
         Self {
             created: q.one("created").is_some(),
+            unanswered: q.one("unanswered").is_some(),
             done: q.one("done").and_then(|d| d.parse().ok()),
             revealed: None,
         }
@@ -385,6 +388,7 @@ pub async fn context(
             manual_dispatch,
             feedback,
             created => notice.created,
+            unanswered => notice.unanswered,
             done => notice.done,
             revealed => notice.revealed,
             may_reveal => caller.require(Permission::ActOnTickets).is_ok(),

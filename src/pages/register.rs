@@ -91,7 +91,10 @@ pub async fn submit(
             // where it stands and its answer form.
             Err(e) => {
                 tracing::info!(error = %e, "registered, but the direct answer was refused");
-                see_other(&format!("/console?ticket={}&created=1", t.ticket_id))
+                see_other(&format!(
+                    "/console?ticket={}&created=1&unanswered=1",
+                    t.ticket_id
+                ))
             }
         });
     }

@@ -49,6 +49,7 @@
     var url = new URL(window.location.href);
     url.searchParams.delete("created");
     url.searchParams.delete("done");
+    url.searchParams.delete("unanswered");
     url.searchParams.set("part", name);
     return url.pathname + url.search;
   }
