@@ -107,8 +107,9 @@ pub async fn open(settings: &Settings, db: &Db) -> anyhow::Result<KnowledgeBase>
             );
             let key = Some(s.meili_key.trim()).filter(|k| !k.is_empty());
             let uid = s.meili_index.trim();
-            let engine = hotline_knowledge::meili::MeiliEngine::new(url, key, uid, analyzer.clone())
-                .map_err(|e| anyhow::anyhow!("search.meili_url: {e}"))?;
+            let engine =
+                hotline_knowledge::meili::MeiliEngine::new(url, key, uid, analyzer.clone())
+                    .map_err(|e| anyhow::anyhow!("search.meili_url: {e}"))?;
             // One shared engine for every node: its place is a row of the database, keyed by
             // the index and the analyzer (another synonym list rebuilds it).
             let place = Place::Shared(format!("meilisearch:{uid}:{print}"));

@@ -5,10 +5,10 @@
 //! ticket, with the transcript, in the agents' live queue — exactly once per conversation.
 
 use hotline_core::ApiError;
+use hotline_core::domain::Actor;
 use hotline_core::domain::{AppealType, Channel};
 use hotline_core::ids::TicketId;
 use hotline_core::store::tickets;
-use hotline_core::domain::Actor;
 use hotline_core::workflow::Hotline;
 use hotline_intake::appeal::{AppealInput, validate};
 use hotline_intake::routes::Intake;
@@ -174,7 +174,10 @@ async fn published(hotline: &Hotline, slugs: Vec<String>) -> Result<Vec<Publishe
             Ok::<_, hotline_core::StoreError>(out)
         })
         .await?;
-    Ok(found.into_iter().filter(|p| valid_today(hotline, p)).collect())
+    Ok(found
+        .into_iter()
+        .filter(|p| valid_today(hotline, p))
+        .collect())
 }
 
 fn answer_reply(p: &Published, confidence: Option<f32>) -> Reply {
@@ -210,7 +213,10 @@ pub async fn ask(
     }
     if let Some(p) = q.citizen_phone.as_deref().filter(|p| !p.trim().is_empty()) {
         // Checked before anything is said, so a wrong number leaves no half-taken turn.
-        validate(&handoff_input("-".into(), "-".into(), Some(p.to_owned())), Channel::Web)?;
+        validate(
+            &handoff_input("-".into(), "-".into(), Some(p.to_owned())),
+            Channel::Web,
+        )?;
     }
     let (conv, token) = conversation(hotline, held).await?;
     if conv.turns >= MAX_TURNS {
@@ -239,14 +245,24 @@ pub async fn ask(
         };
         let turns = vec![citizen("question", &text), said(&reply)];
         let id = conv.id.clone();
-        hotline.db.write(move |c| talk::append(c, &id, &turns, now)).await?;
+        hotline
+            .db
+            .write(move |c| talk::append(c, &id, &turns, now))
+            .await?;
         reply
     } else if let Some(choice) = q.choice.clone() {
         let reply = choose(hotline, &conv, &choice).await?;
-        let title = reply.article.as_ref().map(|a| a.title.clone()).unwrap_or_default();
+        let title = reply
+            .article
+            .as_ref()
+            .map(|a| a.title.clone())
+            .unwrap_or_default();
         let turns = vec![citizen("choice", &title), said(&reply)];
         let id = conv.id.clone();
-        hotline.db.write(move |c| talk::append(c, &id, &turns, now)).await?;
+        hotline
+            .db
+            .write(move |c| talk::append(c, &id, &turns, now))
+            .await?;
         if let Some(a) = &reply.article {
             count_use(hotline, a.slug.clone());
         }
@@ -254,13 +270,19 @@ pub async fn ask(
     } else {
         let id = conv.id.clone();
         let asked = vec![citizen("question", &text)];
-        hotline.db.write(move |c| talk::append(c, &id, &asked, now)).await?;
+        hotline
+            .db
+            .write(move |c| talk::append(c, &id, &asked, now))
+            .await?;
         match decide(hotline, kb, &text).await? {
             Decided::Answer(p, confidence) => {
                 let reply = answer_reply(&p, Some(confidence));
                 let turns = vec![said(&reply)];
                 let id = conv.id.clone();
-                hotline.db.write(move |c| talk::append(c, &id, &turns, now)).await?;
+                hotline
+                    .db
+                    .write(move |c| talk::append(c, &id, &turns, now))
+                    .await?;
                 count_use(hotline, p.slug.clone());
                 reply
             }
@@ -275,16 +297,29 @@ pub async fn ask(
                 };
                 let turns = vec![said(&reply)];
                 let id = conv.id.clone();
-                hotline.db.write(move |c| talk::append(c, &id, &turns, now)).await?;
+                hotline
+                    .db
+                    .write(move |c| talk::append(c, &id, &turns, now))
+                    .await?;
                 reply
             }
             Decided::Handoff(reason) => {
                 // A gap in the base, not a person asked for or the engine away.
-                if matches!(reason, HandoffReason::LowConfidence | HandoffReason::NoMatch) {
+                if matches!(
+                    reason,
+                    HandoffReason::LowConfidence | HandoffReason::NoMatch
+                ) {
                     count_gap(hotline, &text, reason);
                 }
-                hand_off(hotline, intake, &conv, reason, q.citizen_phone.as_deref(), q.remote_addr)
-                    .await?
+                hand_off(
+                    hotline,
+                    intake,
+                    &conv,
+                    reason,
+                    q.citizen_phone.as_deref(),
+                    q.remote_addr,
+                )
+                .await?
             }
         }
     };
@@ -398,7 +433,11 @@ async fn handed_off_ticket(
 pub fn transcript_text(turns: &[Turn]) -> String {
     let mut out = String::from("【智能问答记录】\n");
     for t in turns {
-        let who = if t.speaker == "citizen" { "群众" } else { "机器人" };
+        let who = if t.speaker == "citizen" {
+            "群众"
+        } else {
+            "机器人"
+        };
         out.push_str(&format!("{who}：{}\n", t.text.replace('\n', " ")));
     }
     out
@@ -441,14 +480,22 @@ async fn hand_off(
         .or_else(|| turns.first())
         .map(|t| t.text.clone())
         .unwrap_or_default();
-    let title: String = format!("智能问答转人工：{first}").chars().take(100).collect();
+    let title: String = format!("智能问答转人工：{first}")
+        .chars()
+        .take(100)
+        .collect();
     let mut detail = transcript_text(&turns);
     if detail.chars().count() > 9_000 {
         // The newest turns matter most to the agent; the whole stays in the conversation.
         let skip = detail.chars().count() - 9_000;
-        detail = format!("（前文略）{}", detail.chars().skip(skip).collect::<String>());
+        detail = format!(
+            "（前文略）{}",
+            detail.chars().skip(skip).collect::<String>()
+        );
     }
-    let phone = citizen_phone.map(str::to_owned).filter(|p| !p.trim().is_empty());
+    let phone = citizen_phone
+        .map(str::to_owned)
+        .filter(|p| !p.trim().is_empty());
     let appeal = validate(&handoff_input(title, detail, phone), Channel::Web)?;
     let key = IdempotencyKey::new("robot", &conv.id, &[conv.id.as_bytes()])?;
     let centre_id = intake.centre(hotline).await?;
@@ -456,7 +503,9 @@ async fn hand_off(
         kind: "handoff".into(),
         text: match reason {
             HandoffReason::Asked => "好的，已为您转人工坐席，坐席会尽快答复您。",
-            HandoffReason::SearchDown => "抱歉，知识库暂时无法检索，已为您转人工坐席，坐席会尽快答复您。",
+            HandoffReason::SearchDown => {
+                "抱歉，知识库暂时无法检索，已为您转人工坐席，坐席会尽快答复您。"
+            }
             HandoffReason::LowConfidence | HandoffReason::NoMatch => {
                 "抱歉，这个问题我没有把握答好，已为您转人工坐席，坐席会尽快答复您。"
             }
@@ -526,11 +575,9 @@ pub async fn show(
 pub async fn for_ticket(hotline: &Hotline, ticket: TicketId) -> Result<Vec<Turn>, ApiError> {
     Ok(hotline
         .db
-        .run(move |c| {
-            match talk::by_ticket(c, ticket)? {
-                Some(conv) => talk::transcript(c, &conv.id),
-                None => Ok(Vec::new()),
-            }
+        .run(move |c| match talk::by_ticket(c, ticket)? {
+            Some(conv) => talk::transcript(c, &conv.id),
+            None => Ok(Vec::new()),
         })
         .await?)
 }

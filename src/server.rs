@@ -170,12 +170,18 @@ async fn purge(db: Db, intake: web::Data<Intake>) {
                 Ok::<_, hotline_core::StoreError>(
                     store::sessions::purge_expired(c, now)?
                         + hotline_intake::submit::purge(c, now)?
-                        + robot_talk::purge(c, now - chrono::Duration::days(robot_talk::RETENTION_DAYS))?,
+                        + robot_talk::purge(
+                            c,
+                            now - chrono::Duration::days(robot_talk::RETENTION_DAYS),
+                        )?,
                 )
             })
             .await;
         match purged {
-            Ok(n) if n > 0 => tracing::info!(rows = n, "expired sessions, keys, nonces and robot conversations purged"),
+            Ok(n) if n > 0 => tracing::info!(
+                rows = n,
+                "expired sessions, keys, nonces and robot conversations purged"
+            ),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
         }

@@ -53,13 +53,22 @@ async fn answers_follow_typing_and_close_a_consultation() {
         let answer = js(&b, "return document.getElementById('answer').value").await;
         assert!(answer.as_str().unwrap().contains("租"), "{answer}");
         assert!(
-            js(&b, "return document.getElementById('answer-cite').textContent").await
-                .as_str()
-                .unwrap()
-                .starts_with("引用知识：《"),
+            js(
+                &b,
+                "return document.getElementById('answer-cite').textContent"
+            )
+            .await
+            .as_str()
+            .unwrap()
+            .starts_with("引用知识：《"),
         );
         click(&b, "button[name=then][value=answer]").await;
-        wait_until(&b, "location.search.includes('done=answer')", "back on the console, answered").await;
+        wait_until(
+            &b,
+            "location.search.includes('done=answer')",
+            "back on the console, answered",
+        )
+        .await;
     })
     .await;
 
@@ -67,7 +76,9 @@ async fn answers_follow_typing_and_close_a_consultation() {
     assert_eq!(s, 200, "{list}");
     let t = &list["items"][0];
     assert_eq!(t["status"], "closed", "{list}");
-    let (_, d) = api.get(&format!("/api/v1/tickets/{}", t["id"].as_str().unwrap())).await;
+    let (_, d) = api
+        .get(&format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()))
+        .await;
     let cited = d["events"]
         .as_array()
         .unwrap()

@@ -37,14 +37,24 @@ async fn answering(backend: Backend) {
     assert!(page.body.contains("id=\"kb-answers\""), "{}", page.body);
     assert!(!page.body.contains("尚未接入"), "the placeholder is gone");
     let p = agent
-        .get(&format!("/console/answers?q={}", q("租房能不能取公积金交房租")))
+        .get(&format!(
+            "/console/answers?q={}",
+            q("租房能不能取公积金交房租")
+        ))
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
-    assert!(p.body.contains("data-slug=\"gjj-withdraw-rent\""), "{}", p.body);
+    assert!(
+        p.body.contains("data-slug=\"gjj-withdraw-rent\""),
+        "{}",
+        p.body
+    );
     assert!(p.body.contains("class=\"secondary kb-use\""));
     assert!(p.body.contains("<mark>"), "{}", p.body);
     let p = agent
-        .get(&format!("/console/answers?q={}", q("<script>alert(1)</script>公积金")))
+        .get(&format!(
+            "/console/answers?q={}",
+            q("<script>alert(1)</script>公积金")
+        ))
         .await;
     assert_eq!(p.status, 200);
     assert!(!p.body.contains("<script>"), "{}", p.body);
@@ -54,25 +64,46 @@ async fn answering(backend: Backend) {
     // A3区's lift answer (areas 990104) for A2区's handler (990103) is left out, the city-wide
     // ones are not.
     let lift = format!("/console/answers?q={}", q("老小区加装电梯怎么申请"));
-    assert!(agent.get(&lift).await.body.contains("data-slug=\"reply-2849\""));
+    assert!(
+        agent
+            .get(&lift)
+            .await
+            .body
+            .contains("data-slug=\"reply-2849\"")
+    );
     let a2 = Browser::signed_in(&app, "a2").await;
     let p = a2.get(&lift).await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(!p.body.contains("reply-2849"), "{}", p.body);
-    let rent = a2.get(&format!("/console/answers?q={}", q("租房提取公积金"))).await;
+    let rent = a2
+        .get(&format!("/console/answers?q={}", q("租房提取公积金")))
+        .await;
     assert!(rent.body.contains("gjj-withdraw-rent"), "{}", rent.body);
     let a2_api = app.login("a2").await;
     let (s, r) = a2_api
-        .get(&format!("/api/v1/knowledge/search?q={}", q("老小区加装电梯怎么申请")))
+        .get(&format!(
+            "/api/v1/knowledge/search?q={}",
+            q("老小区加装电梯怎么申请")
+        ))
         .await;
     assert_eq!(s, 200, "{r}");
-    assert!(!r["hits"].as_array().unwrap().iter().any(|h| h["slug"] == "reply-2849"), "{r}");
+    assert!(
+        !r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["slug"] == "reply-2849"),
+        "{r}"
+    );
     let nobody = Browser::new(&app).get("/console/answers?q=gjj").await;
     assert!(matches!(nobody.status, 303 | 401), "{}", nobody.status);
 
     // 登记并直接办结: one form registers the consultation and closes it, citing the article.
     let page = agent.get("/console").await.body;
-    let (csrf, key) = (hidden(&page, "csrf_token"), hidden(&page, "idempotency_key"));
+    let (csrf, key) = (
+        hidden(&page, "csrf_token"),
+        hidden(&page, "idempotency_key"),
+    );
     let mut form = vec![
         ("csrf_token", csrf.as_str()),
         ("idempotency_key", key.as_str()),
@@ -90,7 +121,11 @@ async fn answering(backend: Backend) {
     assert!(p.body.contains("租房提取公积金"), "what was typed stays");
     let api = app.login("agent").await;
     let (_, list) = api.get("/api/v1/tickets?limit=100").await;
-    assert_eq!(list["items"].as_array().unwrap().len(), 0, "nothing registered: {list}");
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        0,
+        "nothing registered: {list}"
+    );
     form[8] = ("article", "gjj-withdraw-rent");
     let p = agent.post("/tickets/new", &form).await;
     assert_eq!(p.status, 303, "{}", p.body);
@@ -114,9 +149,17 @@ async fn answering(backend: Backend) {
         .iter()
         .find(|e| e["kind"] == "answered_directly")
         .unwrap();
-    assert_eq!(answered["payload"]["article"]["slug"], "gjj-withdraw-rent", "{answered}");
+    assert_eq!(
+        answered["payload"]["article"]["slug"], "gjj-withdraw-rent",
+        "{answered}"
+    );
     assert_eq!(answered["payload"]["article"]["version"], 1);
-    assert!(answered["payload"]["article"]["title"].as_str().unwrap().contains("租房"));
+    assert!(
+        answered["payload"]["article"]["title"]
+            .as_str()
+            .unwrap()
+            .contains("租房")
+    );
     let page = agent.get(&format!("/tickets/{id}")).await.body;
     assert!(page.contains("引用知识"), "{page}");
     // The same form sent again (a double click): the one ticket, and a word that the answer
@@ -124,7 +167,10 @@ async fn answering(backend: Backend) {
     let p = agent.post("/tickets/new", &form).await;
     assert_eq!(p.status, 303, "{}", p.body);
     let again = p.location.unwrap();
-    assert!(again.contains(&format!("ticket={id}")) && again.ends_with("&unanswered=1"), "{again}");
+    assert!(
+        again.contains(&format!("ticket={id}")) && again.ends_with("&unanswered=1"),
+        "{again}"
+    );
     assert!(agent.get(&again).await.body.contains("直接办结未完成"));
     let (_, list) = api.get("/api/v1/tickets?limit=100").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
@@ -137,14 +183,22 @@ async fn answering(backend: Backend) {
         )
         .await;
     assert_eq!(s, 201, "{t}");
-    let tid = t["ticket"]["id"].as_str().or(t["id"].as_str()).unwrap().to_owned();
+    let tid = t["ticket"]["id"]
+        .as_str()
+        .or(t["id"].as_str())
+        .unwrap()
+        .to_owned();
     let (s, r) = api
         .post(
             &format!("/api/v1/tickets/{tid}/answer"),
             json!({"answer": "挂失后补办。", "article": "nope"}),
         )
         .await;
-    assert_eq!((s, r["error"]["field"].as_str()), (422, Some("article")), "{r}");
+    assert_eq!(
+        (s, r["error"]["field"].as_str()),
+        (422, Some("article")),
+        "{r}"
+    );
     let (s, r) = api
         .post(
             &format!("/api/v1/tickets/{tid}/answer"),

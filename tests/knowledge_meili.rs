@@ -112,7 +112,10 @@ async fn through_meilisearch(backend: Backend) {
     // The robot hands a citizen to a person rather than failing.
     let (s, r) = app
         .anonymous()
-        .post("/api/v1/robot/ask", serde_json::json!({"text": "花鸟市场周末开吗"}))
+        .post(
+            "/api/v1/robot/ask",
+            serde_json::json!({"text": "花鸟市场周末开吗"}),
+        )
         .await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["reply"]["handoff"]["reason"], "search_down", "{r}");

@@ -35,9 +35,8 @@ async fn ask(app: &TestApp, body: Value) -> (u16, Value) {
     app.anonymous().post("/api/v1/robot/ask", body).await
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// An agent's console subscribed to their queue.
 async fn console(app: &TestApp, token: &str) -> Ws {
@@ -93,7 +92,12 @@ async fn api_and_handoff(backend: Backend) {
     let c = r["reply"]["confidence"].as_f64().unwrap();
     assert!((0.35..=1.0).contains(&c), "{c}");
     assert_eq!(r["reply"]["article"]["slug"], "gjj-withdraw-rent", "{r}");
-    assert!(r["reply"]["article"]["body_html"].as_str().unwrap().contains("<p>"));
+    assert!(
+        r["reply"]["article"]["body_html"]
+            .as_str()
+            .unwrap()
+            .contains("<p>")
+    );
     let conv = r["conversation"].as_str().unwrap().to_owned();
     let token = r["token"].as_str().unwrap().to_owned();
 
@@ -113,13 +117,20 @@ async fn api_and_handoff(backend: Backend) {
         .map(|o| o["slug"].as_str().unwrap().to_owned())
         .collect();
     assert!(options.len() >= 2, "{r}");
-    assert!(options.contains(&"gjj-withdraw-purchase".to_owned()), "{options:?}");
+    assert!(
+        options.contains(&"gjj-withdraw-purchase".to_owned()),
+        "{options:?}"
+    );
     let (s, r) = ask(
         &app,
         json!({"conversation": conv, "token": token, "choice": "gjj-withdraw-rent"}),
     )
     .await;
-    assert_eq!((s, r["error"]["field"].as_str()), (422, Some("choice")), "{r}");
+    assert_eq!(
+        (s, r["error"]["field"].as_str()),
+        (422, Some("choice")),
+        "{r}"
+    );
     let (s, r) = ask(
         &app,
         json!({"conversation": conv, "token": token, "choice": options[0]}),
@@ -175,7 +186,9 @@ async fn api_and_handoff(backend: Backend) {
         .collect();
     assert_eq!(
         kinds,
-        ["question", "answer", "question", "clarify", "choice", "answer"]
+        [
+            "question", "answer", "question", "clarify", "choice", "answer"
+        ]
     );
     let res = app
         .http()
@@ -198,7 +211,10 @@ async fn api_and_handoff(backend: Backend) {
     assert_eq!(r["reply"]["kind"], "handoff", "{r}");
     assert_eq!(r["reply"]["handoff"]["reason"], "asked");
     let number = r["reply"]["handoff"]["number"].as_str().unwrap().to_owned();
-    assert_eq!(r["reply"]["handoff"]["query_code"].as_str().unwrap().len(), 6);
+    assert_eq!(
+        r["reply"]["handoff"]["query_code"].as_str().unwrap().len(),
+        6
+    );
     let event = received(&mut ws, &number).await;
     let ticket = event["ticket"]["id"].as_str().unwrap().to_owned();
 
@@ -216,7 +232,11 @@ async fn api_and_handoff(backend: Backend) {
         json!({"conversation": conv, "token": token, "choice": options[0]}),
     )
     .await;
-    assert_eq!((s, r["error"]["field"].as_str()), (422, Some("choice")), "{r}");
+    assert_eq!(
+        (s, r["error"]["field"].as_str()),
+        (422, Some("choice")),
+        "{r}"
+    );
 
     // The agent takes it and reads the transcript, with what was added after the hand-off.
     let (s, r) = agent
@@ -227,8 +247,14 @@ async fn api_and_handoff(backend: Backend) {
     assert_eq!(s, 200, "{t}");
     let t = &t["ticket"];
     assert_eq!(t["appeal_type"], "consult", "{t}");
-    assert!(t["title"].as_str().unwrap().contains("公积金租房提取"), "{t}");
-    assert!(t["detail"].as_str().unwrap().contains("首付能用公积金吗"), "{t}");
+    assert!(
+        t["title"].as_str().unwrap().contains("公积金租房提取"),
+        "{t}"
+    );
+    assert!(
+        t["detail"].as_str().unwrap().contains("首付能用公积金吗"),
+        "{t}"
+    );
     let (s, turns) = agent
         .get(&format!("/api/v1/tickets/{ticket}/robot-transcript"))
         .await;
@@ -277,16 +303,31 @@ async fn api_and_handoff(backend: Backend) {
         let (s, stats) = editor.get("/api/v1/knowledge/stats").await;
         assert_eq!(s, 200, "{stats}");
         gaps = stats["unanswered"].clone();
-        if gaps.as_array().unwrap().iter().any(|g| g["query"] == "今天天气怎么样") {
+        if gaps
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["query"] == "今天天气怎么样")
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(
-        gaps.as_array().unwrap().iter().any(|g| g["query"] == "今天天气怎么样"),
+        gaps.as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["query"] == "今天天气怎么样"),
         "{gaps}"
     );
-    assert!(!gaps.as_array().unwrap().iter().any(|g| g["query"] == "人工客服"), "{gaps}");
+    assert!(
+        !gaps
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["query"] == "人工客服"),
+        "{gaps}"
+    );
     let (_, r) = ask(&app, json!({"text": "医保怎么报销"})).await;
     let (c2, t2) = (
         r["conversation"].as_str().unwrap().to_owned(),
@@ -317,7 +358,6 @@ async fn api_and_handoff(backend: Backend) {
         .filter(|t| t["number"] == number2.as_str())
         .count();
     assert_eq!(same, 1);
-
 }
 
 both_backends!(api, api_and_handoff);
@@ -340,7 +380,12 @@ async fn purging(backend: Backend) {
                 options: Vec::new(),
             };
             let old = talk::start(c, "old-token", now - chrono::Duration::days(31))?;
-            talk::append(c, &old.id, std::slice::from_ref(&turn), now - chrono::Duration::days(31))?;
+            talk::append(
+                c,
+                &old.id,
+                std::slice::from_ref(&turn),
+                now - chrono::Duration::days(31),
+            )?;
             let kept = talk::start(c, "new-token", now)?;
             talk::append(c, &kept.id, &[turn], now)?;
             Ok::<_, hotline_core::StoreError>((old.id, kept.id))
@@ -348,7 +393,11 @@ async fn purging(backend: Backend) {
         .await
         .unwrap();
     let before = now - chrono::Duration::days(talk::RETENTION_DAYS);
-    let purged: usize = db.db().write(move |c| talk::purge(c, before)).await.unwrap();
+    let purged: usize = db
+        .db()
+        .write(move |c| talk::purge(c, before))
+        .await
+        .unwrap();
     assert_eq!(purged, 1);
     let (o, k) = (old.clone(), kept.clone());
     let (gone, left, turns_old, turns_kept) = db
@@ -393,7 +442,10 @@ async fn portal_page(backend: Backend) {
     let app = robot_app(backend).await;
     let me = Citizen::new(&app);
     let home = me.get("/portal").await;
-    assert!(home.body.contains("/portal/robot"), "the home page leads to the robot");
+    assert!(
+        home.body.contains("/portal/robot"),
+        "the home page leads to the robot"
+    );
     let page = me.get("/portal/robot").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("智能问答"));
@@ -410,7 +462,10 @@ async fn portal_page(backend: Backend) {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()[LOCATION], "/portal/robot#latest");
     let cookie = res.headers()[SET_COOKIE].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("Path=/portal/robot"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Path=/portal/robot"),
+        "{cookie}"
+    );
     let pair = cookie.split(';').next().unwrap().to_owned();
     let shown = robot_page(&me, &pair).await;
     assert!(shown.contains("社保卡丢了怎么补办"), "{shown}");

@@ -92,7 +92,10 @@ impl HandoffReason {
 /// What the robot does with one question.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
-    Answer { best: Candidate, confidence: f32 },
+    Answer {
+        best: Candidate,
+        confidence: f32,
+    },
     /// Two or more answers are about as good: ask which is meant.
     Clarify(Vec<Candidate>),
     Handoff(HandoffReason),
@@ -135,7 +138,12 @@ pub fn coverage(analyzer: &Analyzer, question: &str, doc: &SearchDoc) -> f32 {
         .chain(&body.syllables)
         .map(String::as_str)
         .collect();
-    let doc_words: HashSet<&str> = short.words.iter().chain(&body.words).map(String::as_str).collect();
+    let doc_words: HashSet<&str> = short
+        .words
+        .iter()
+        .chain(&body.words)
+        .map(String::as_str)
+        .collect();
     let text = normalise(question);
     let q = analyzer.query(&text);
     // The syllable pairs the question's synonym terms stand for, covered by the article's
@@ -143,7 +151,9 @@ pub fn coverage(analyzer: &Analyzer, question: &str, doc: &SearchDoc) -> f32 {
     let mut by_concept: HashSet<String> = HashSet::new();
     for group in analyzer.synonyms() {
         let official = group.terms[0].as_str();
-        if !has(&q.concepts, official) || !(has(&short.concepts, official) || has(&body.concepts, official)) {
+        if !has(&q.concepts, official)
+            || !(has(&short.concepts, official) || has(&body.concepts, official))
+        {
             continue;
         }
         for term in group.terms.iter().filter(|t| text.contains(t.as_str())) {
@@ -177,10 +187,14 @@ pub fn coverage(analyzer: &Analyzer, question: &str, doc: &SearchDoc) -> f32 {
         covered += credit * chars as f32;
     }
     // Typed pinyin (its syllable pairs) and typed initials.
-    for chunk in text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|c| !c.is_empty()) {
+    for chunk in text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|c| !c.is_empty())
+    {
         match crate::analyze::split_pinyin(chunk) {
             Some(s) if s.len() >= 2 && chunk.chars().any(|c| "aeiouv".contains(c)) => {
-                let pairs: Vec<String> = s.windows(2).map(|p| format!("{}_{}", p[0], p[1])).collect();
+                let pairs: Vec<String> =
+                    s.windows(2).map(|p| format!("{}_{}", p[0], p[1])).collect();
                 weight += s.len() as f32;
                 covered += pairs_found(&pairs) * s.len() as f32;
             }

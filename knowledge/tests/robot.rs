@@ -45,7 +45,10 @@ impl Base {
         Self {
             engine: demo::index(&articles).unwrap(),
             analyzer: demo::analyzer(&articles).unwrap(),
-            docs: articles.iter().map(|a| (a.slug.clone(), a.search_doc())).collect(),
+            docs: articles
+                .iter()
+                .map(|a| (a.slug.clone(), a.search_doc()))
+                .collect(),
         }
     }
 
@@ -96,7 +99,10 @@ async fn the_robot_answers_known_questions_and_hands_off_the_rest() {
     println!("right {right} wrong {wrong} clarified {clarified} handed off {handed} of {n}");
     // Most known questions get an answer or a question back, and an answer is mostly right.
     assert!(f64::from(handed) / n <= 0.30, "handed off {handed} of {n}");
-    assert!(f64::from(right) / answered >= 0.85, "right {right} of {answered}");
+    assert!(
+        f64::from(right) / answered >= 0.85,
+        "right {right} of {answered}"
+    );
 
     let mut off_answered = Vec::new();
     for q in OFF_TOPIC {

@@ -113,7 +113,15 @@ impl Seeder<'_> {
             Script::Received => return Ok(id),
             Script::Answered => {
                 let answer = reason("已根据知识库政策口径向市民当场解答，市民表示清楚。")?;
-                self.step(agent, id, Action::Answer { answer, article: None }).await?;
+                self.step(
+                    agent,
+                    id,
+                    Action::Answer {
+                        answer,
+                        article: None,
+                    },
+                )
+                .await?;
                 return Ok(id);
             }
             Script::Withdrawn => {

@@ -47,7 +47,13 @@ pub async fn fragment(
     caller.require(Permission::ReadKnowledge).or_page(&caller)?;
     let q = FormFields::parse(req.query_string().as_bytes());
     // What was typed, cut to what a query may be: the beginning of a long account says most.
-    let text: String = q.one("q").unwrap_or_default().trim().chars().take(200).collect();
+    let text: String = q
+        .one("q")
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(200)
+        .collect();
     let mut shown = Vec::new();
     if !text.is_empty() {
         let query = SearchQuery {

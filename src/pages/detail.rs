@@ -370,7 +370,9 @@ pub async fn context(
     let earlier = earlier_tickets(hotline, caller, &t).await.or_page(caller)?;
     // A conversation handed off by the Q&A robot: what the citizen and the robot said, as it
     // stands now (the citizen may have added to it since the hand-off).
-    let transcript = crate::robot::for_ticket(hotline, t.id).await.or_page(caller)?;
+    let transcript = crate::robot::for_ticket(hotline, t.id)
+        .await
+        .or_page(caller)?;
     Ok((
         status,
         context! {

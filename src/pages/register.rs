@@ -84,7 +84,8 @@ pub async fn submit(
         Err(e) => Err(e),
     };
     if let (Ok(t), Some(action)) = (&registered, answer) {
-        let done = crate::routes::actions::perform(&hotline, caller, t.ticket_id, action, None).await;
+        let done =
+            crate::routes::actions::perform(&hotline, caller, t.ticket_id, action, None).await;
         return Ok(match done {
             Ok(_) => see_other(&format!("/console?ticket={}&done=answer", t.ticket_id)),
             // Registered, not answered (it was answered or taken meanwhile): the ticket shows

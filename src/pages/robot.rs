@@ -61,7 +61,10 @@ async fn articles(
     hotline: &Hotline,
     turns: &[Turn],
 ) -> Result<HashMap<String, ArticleAnswer>, ApiError> {
-    let mut slugs: Vec<String> = turns.iter().filter_map(|t| t.article_slug.clone()).collect();
+    let mut slugs: Vec<String> = turns
+        .iter()
+        .filter_map(|t| t.article_slug.clone())
+        .collect();
     slugs.sort();
     slugs.dedup();
     let found = hotline

@@ -164,7 +164,9 @@ pub async fn citation(
         .await?;
     let p = found
         .filter(|p| crate::robot::valid_today(hotline, p))
-        .ok_or_else(|| ApiError::invalid("article", "no published answer valid today has this key"))?;
+        .ok_or_else(|| {
+            ApiError::invalid("article", "no published answer valid today has this key")
+        })?;
     Ok(Some(hotline_core::ticket::change::Citation {
         slug: p.slug,
         title: p.fields.title,

@@ -166,7 +166,11 @@ pub async fn area_filter(hotline: &Hotline, caller: &Caller) -> Result<Vec<Strin
 /// a count.
 pub fn count_search(hotline: &Hotline, text: &str, hits: &[hotline_knowledge::engine::SearchHit]) {
     let (db, now) = (hotline.db.clone(), hotline.now.get());
-    let (text, found, top) = (text.to_owned(), hits.len(), hits.first().map(|h| h.id.clone()));
+    let (text, found, top) = (
+        text.to_owned(),
+        hits.len(),
+        hits.first().map(|h| h.id.clone()),
+    );
     tokio::spawn(async move {
         let recorded = db
             .write(move |c| stats::record_search(c, &text, found, top.as_deref(), now))

@@ -45,12 +45,18 @@ pub struct AskBody {
 }
 
 /// The conversation a request names: both id and token, or neither.
-pub fn held(conversation: Option<String>, token: Option<String>) -> Result<Option<(String, String)>, ApiError> {
+pub fn held(
+    conversation: Option<String>,
+    token: Option<String>,
+) -> Result<Option<(String, String)>, ApiError> {
     match (conversation, token) {
         (None, None) => Ok(None),
         (Some(c), Some(t)) => Ok(Some((c, t))),
         (Some(_), None) => Err(ApiError::invalid("token", "a conversation needs its token")),
-        (None, Some(_)) => Err(ApiError::invalid("conversation", "a token needs its conversation")),
+        (None, Some(_)) => Err(ApiError::invalid(
+            "conversation",
+            "a token needs its conversation",
+        )),
     }
 }
 

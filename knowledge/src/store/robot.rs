@@ -115,7 +115,11 @@ impl Row {
 }
 
 /// Starts a conversation; `token` is the citizen's secret for it.
-pub fn start(conn: &mut DbConn, token: &str, now: DateTime<Utc>) -> Result<Conversation, StoreError> {
+pub fn start(
+    conn: &mut DbConn,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Conversation, StoreError> {
     let id = uuid::Uuid::new_v4().to_string();
     diesel::insert_into(conv::table)
         .values((
@@ -142,7 +146,9 @@ pub fn start(conn: &mut DbConn, token: &str, now: DateTime<Utc>) -> Result<Conve
 pub fn open(conn: &mut DbConn, id: &str, token: &str) -> Result<Option<Conversation>, StoreError> {
     let row: Option<Row> = conv::table.find(id).first(conn).optional()?;
     match row {
-        Some(r) if hotline_core::auth::token::constant_time_eq(&r.token_hash, &token_hash(token)) => {
+        Some(r)
+            if hotline_core::auth::token::constant_time_eq(&r.token_hash, &token_hash(token)) =>
+        {
             Ok(Some(r.into_conversation()?))
         }
         _ => Ok(None),
@@ -168,7 +174,10 @@ pub fn append(
 ) -> Result<i32, StoreError> {
     let n = i32::try_from(new.len()).unwrap_or(i32::MAX);
     diesel::update(conv::table.find(id))
-        .set((conv::turns.eq(conv::turns + n), conv::updated_at.eq(to_db(now))))
+        .set((
+            conv::turns.eq(conv::turns + n),
+            conv::updated_at.eq(to_db(now)),
+        ))
         .execute(conn)?;
     // The row is this transaction's now (locked on PostgreSQL, the database on SQLite).
     let after: i32 = conv::table.find(id).select(conv::turns).first(conn)?;
@@ -242,22 +251,26 @@ pub fn transcript(conn: &mut DbConn, id: &str) -> Result<Vec<Turn>, StoreError> 
         ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(n, speaker, kind, text, article_slug, confidence, options, at)| {
-            let options = match options {
-                Some(o) => serde_json::from_str(&o).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                None => Vec::new(),
-            };
-            Ok(Turn {
-                n,
-                speaker,
-                kind,
-                text,
-                article_slug,
-                confidence,
-                options,
-                at: from_db(at),
-            })
-        })
+        .map(
+            |(n, speaker, kind, text, article_slug, confidence, options, at)| {
+                let options = match options {
+                    Some(o) => {
+                        serde_json::from_str(&o).map_err(|e| StoreError::Corrupt(e.to_string()))?
+                    }
+                    None => Vec::new(),
+                };
+                Ok(Turn {
+                    n,
+                    speaker,
+                    kind,
+                    text,
+                    article_slug,
+                    confidence,
+                    options,
+                    at: from_db(at),
+                })
+            },
+        )
         .collect()
 }
 
