@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::knowledge_base::KnowledgeBase;
-use crate::routes::knowledge::{count_search, today};
+use crate::routes::knowledge::{count_later, count_search, count_use, today, valid_today};
 
 /// The longest question the robot reads.
 pub const MAX_QUESTION: usize = 500;
@@ -60,7 +60,7 @@ pub struct HandedOff {
     /// The ticket number and query code: with them the citizen follows it on the portal.
     pub number: String,
     pub query_code: String,
-    /// `asked`, `low_confidence` or `no_match`.
+    /// `asked`, `low_confidence`, `no_match` or `search_down`.
     pub reason: String,
 }
 
@@ -115,6 +115,21 @@ async fn conversation(
     }
 }
 
+/// Appends turns to the conversation `id`.
+async fn keep(
+    hotline: &Hotline,
+    id: &str,
+    turns: Vec<NewTurn>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    let id = id.to_owned();
+    hotline
+        .db
+        .write(move |c| talk::append(c, &id, &turns, now))
+        .await?;
+    Ok(())
+}
+
 fn citizen(kind: &'static str, text: &str) -> NewTurn {
     NewTurn {
         speaker: "citizen",
@@ -154,28 +169,16 @@ pub fn answer_of(p: &Published) -> ArticleAnswer {
     }
 }
 
-pub fn valid_today(hotline: &Hotline, p: &Published) -> bool {
-    let day = today(hotline);
-    p.fields.valid_from.is_none_or(|f| f <= day) && p.fields.valid_to.is_none_or(|t| t >= day)
-}
-
 /// The published articles behind these slugs, in their order (an article unpublished since the
 /// search found it is skipped).
 async fn published(hotline: &Hotline, slugs: Vec<String>) -> Result<Vec<Published>, ApiError> {
     let found = hotline
         .db
-        .run(move |c| {
-            let mut out = Vec::new();
-            for s in &slugs {
-                if let Some(p) = read::published(c, s)? {
-                    out.push(p);
-                }
-            }
-            Ok::<_, hotline_core::StoreError>(out)
-        })
+        .run(move |c| read::published_each(c, &slugs))
         .await?;
     Ok(found
         .into_iter()
+        .flatten()
         .filter(|p| valid_today(hotline, p))
         .collect())
 }
@@ -243,12 +246,13 @@ pub async fn ask(
             options: Vec::new(),
             handoff: ticket,
         };
-        let turns = vec![citizen("question", &text), said(&reply)];
-        let id = conv.id.clone();
-        hotline
-            .db
-            .write(move |c| talk::append(c, &id, &turns, now))
-            .await?;
+        keep(
+            hotline,
+            &conv.id,
+            vec![citizen("question", &text), said(&reply)],
+            now,
+        )
+        .await?;
         reply
     } else if let Some(choice) = q.choice.clone() {
         let reply = choose(hotline, &conv, &choice).await?;
@@ -257,32 +261,23 @@ pub async fn ask(
             .as_ref()
             .map(|a| a.title.clone())
             .unwrap_or_default();
-        let turns = vec![citizen("choice", &title), said(&reply)];
-        let id = conv.id.clone();
-        hotline
-            .db
-            .write(move |c| talk::append(c, &id, &turns, now))
-            .await?;
+        keep(
+            hotline,
+            &conv.id,
+            vec![citizen("choice", &title), said(&reply)],
+            now,
+        )
+        .await?;
         if let Some(a) = &reply.article {
             count_use(hotline, a.slug.clone());
         }
         reply
     } else {
-        let id = conv.id.clone();
-        let asked = vec![citizen("question", &text)];
-        hotline
-            .db
-            .write(move |c| talk::append(c, &id, &asked, now))
-            .await?;
+        keep(hotline, &conv.id, vec![citizen("question", &text)], now).await?;
         match decide(hotline, kb, &text).await? {
             Decided::Answer(p, confidence) => {
                 let reply = answer_reply(&p, Some(confidence));
-                let turns = vec![said(&reply)];
-                let id = conv.id.clone();
-                hotline
-                    .db
-                    .write(move |c| talk::append(c, &id, &turns, now))
-                    .await?;
+                keep(hotline, &conv.id, vec![said(&reply)], now).await?;
                 count_use(hotline, p.slug.clone());
                 reply
             }
@@ -295,12 +290,7 @@ pub async fn ask(
                     options,
                     handoff: None,
                 };
-                let turns = vec![said(&reply)];
-                let id = conv.id.clone();
-                hotline
-                    .db
-                    .write(move |c| talk::append(c, &id, &turns, now))
-                    .await?;
+                keep(hotline, &conv.id, vec![said(&reply)], now).await?;
                 reply
             }
             Decided::Handoff(reason) => {
@@ -584,22 +574,8 @@ pub async fn for_ticket(hotline: &Hotline, ticket: TicketId) -> Result<Vec<Turn>
 
 /// Counts a question the robot could not answer, for the editors' list of gaps.
 fn count_gap(hotline: &Hotline, text: &str, reason: HandoffReason) {
-    let (db, now, text) = (hotline.db.clone(), hotline.now.get(), text.to_owned());
-    tokio::spawn(async move {
-        let recorded = db
-            .write(move |c| stats::record_gap(c, &text, reason.as_ref(), now))
-            .await;
-        if let Err(e) = recorded {
-            tracing::warn!(error = %e, "robot gap not counted");
-        }
-    });
-}
-
-pub fn count_use(hotline: &Hotline, slug: String) {
-    let (db, now) = (hotline.db.clone(), hotline.now.get());
-    tokio::spawn(async move {
-        if let Err(e) = db.write(move |c| stats::record_use(c, &slug, now)).await {
-            tracing::warn!(error = %e, "robot answer not counted");
-        }
+    let text = text.to_owned();
+    count_later(hotline, "robot gap", move |c, now| {
+        stats::record_gap(c, &text, reason.as_ref(), now)
     });
 }

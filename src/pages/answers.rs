@@ -69,12 +69,7 @@ pub async fn fragment(
         let slugs: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
         let published = hotline
             .db
-            .run(move |c| {
-                slugs
-                    .iter()
-                    .map(|s| read::published(c, s))
-                    .collect::<Result<Vec<_>, _>>()
-            })
+            .run(move |c| read::published_each(c, &slugs))
             .await
             .or_page(&caller)?;
         for (h, p) in hits.into_iter().zip(published) {

@@ -69,17 +69,13 @@ async fn articles(
     slugs.dedup();
     let found = hotline
         .db
-        .run(move |c| {
-            let mut out = HashMap::new();
-            for s in slugs {
-                if let Some(p) = read::published(c, &s)? {
-                    out.insert(s, robot::answer_of(&p));
-                }
-            }
-            Ok::<_, hotline_core::StoreError>(out)
-        })
+        .run(move |c| read::published_each(c, &slugs))
         .await?;
-    Ok(found)
+    Ok(found
+        .into_iter()
+        .flatten()
+        .map(|p| (p.slug.clone(), robot::answer_of(&p)))
+        .collect())
 }
 
 struct Shown<'a> {

@@ -79,7 +79,7 @@ pub async fn perform(
     };
     if let Some(slug) = cited {
         // An answer given from the knowledge base counts as used (the editors' statistics).
-        crate::robot::count_use(hotline, slug);
+        super::knowledge::count_use(hotline, slug);
     }
     Ok(ActionResult {
         ticket: view(hotline, caller, &t),
@@ -163,7 +163,7 @@ pub async fn citation(
         .run(move |c| hotline_knowledge::store::read::published(c, &owned))
         .await?;
     let p = found
-        .filter(|p| crate::robot::valid_today(hotline, p))
+        .filter(|p| super::knowledge::valid_today(hotline, p))
         .ok_or_else(|| {
             ApiError::invalid("article", "no published answer valid today has this key")
         })?;

@@ -162,23 +162,48 @@ pub async fn area_filter(hotline: &Hotline, caller: &Caller) -> Result<Vec<Strin
         .await?)
 }
 
-/// Counts a search for the editors' statistics: off the answer's path, and a failure only loses
-/// a count.
-pub fn count_search(hotline: &Hotline, text: &str, hits: &[hotline_knowledge::engine::SearchHit]) {
+/// Writes one row of the editors' statistics off the answer's path: a failure only loses a
+/// count (logged as `what`), never the answer.
+pub fn count_later<F>(hotline: &Hotline, what: &'static str, write: F)
+where
+    F: FnOnce(
+            &mut hotline_core::db::DbConn,
+            chrono::DateTime<chrono::Utc>,
+        ) -> Result<(), hotline_core::StoreError>
+        + Send
+        + 'static,
+{
     let (db, now) = (hotline.db.clone(), hotline.now.get());
+    tokio::spawn(async move {
+        if let Err(e) = db.write(move |c| write(c, now)).await {
+            tracing::warn!(error = %e, "{what} not counted");
+        }
+    });
+}
+
+/// Counts a search and what it found.
+pub fn count_search(hotline: &Hotline, text: &str, hits: &[hotline_knowledge::engine::SearchHit]) {
     let (text, found, top) = (
         text.to_owned(),
         hits.len(),
         hits.first().map(|h| h.id.clone()),
     );
-    tokio::spawn(async move {
-        let recorded = db
-            .write(move |c| stats::record_search(c, &text, found, top.as_deref(), now))
-            .await;
-        if let Err(e) = recorded {
-            tracing::warn!(error = %e, "search not counted");
-        }
+    count_later(hotline, "search", move |c, now| {
+        stats::record_search(c, &text, found, top.as_deref(), now)
     });
+}
+
+/// Counts an answer used (given by the robot, cited by an agent).
+pub fn count_use(hotline: &Hotline, slug: String) {
+    count_later(hotline, "answer use", move |c, now| {
+        stats::record_use(c, &slug, now)
+    });
+}
+
+/// Whether a published answer is valid today (China time).
+pub fn valid_today(hotline: &Hotline, p: &hotline_knowledge::store::read::Published) -> bool {
+    let day = today(hotline);
+    p.fields.valid_from.is_none_or(|f| f <= day) && p.fields.valid_to.is_none_or(|t| t >= day)
 }
 
 /// Searches the published answers valid today.

@@ -401,3 +401,11 @@ pub fn published(conn: &mut DbConn, slug: &str) -> Result<Option<Published>, Sto
         version: n,
     }))
 }
+
+/// [`published`] for each of `slugs`, in their order (`None` where there is none).
+pub fn published_each(
+    conn: &mut DbConn,
+    slugs: &[String],
+) -> Result<Vec<Option<Published>>, StoreError> {
+    slugs.iter().map(|s| published(conn, s)).collect()
+}
