@@ -9,17 +9,12 @@ mod browser_support;
 mod common;
 
 use browser_support::{click, fill, js, sign_in, wait_until, with_browser};
-use common::{Backend, TestApp, TestDb, seed, start};
+use common::{Backend, spawn_with_answers};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_follow_typing_and_close_a_consultation() {
-    let mut db = TestDb::new(Backend::Sqlite);
-    seed(db.db());
-    hotline::knowledge_base::seed_demo(db.db()).unwrap();
-    db.close();
-    let (child, base) = start(&db, &["serve"], &[]);
-    let app = TestApp::new(base, db, child);
+    let app = spawn_with_answers(Backend::Sqlite).await;
     let api = app.login("agent").await;
 
     with_browser(&app, |b, base| async move {

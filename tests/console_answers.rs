@@ -10,26 +10,16 @@
 mod common;
 mod pages_support;
 
-use common::{Backend, TestApp, TestDb, add_reviewers, seed, start};
+use common::{Backend, spawn_with_answers};
 use pages_support::{Browser, hidden};
 use serde_json::{Value, json};
-
-async fn app_with_answers(backend: Backend) -> TestApp {
-    let mut db = TestDb::new(backend);
-    seed(db.db());
-    add_reviewers(db.db());
-    hotline::knowledge_base::seed_demo(db.db()).unwrap();
-    db.close();
-    let (child, base) = start(&db, &["serve"], &[]);
-    TestApp::new(base, db, child)
-}
 
 fn q(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 async fn answering(backend: Backend) {
-    let app = app_with_answers(backend).await;
+    let app = spawn_with_answers(backend).await;
     let agent = Browser::signed_in(&app, "agent").await;
 
     // The panel as the agent types: the matching answers, with the button and the text to copy.

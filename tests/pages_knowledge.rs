@@ -7,18 +7,8 @@
 mod common;
 mod pages_support;
 
-use common::{Backend, TestApp, TestDb, add_reviewers, seed, start};
+use common::{Backend, spawn_with_answers};
 use pages_support::{Browser, hidden};
-
-async fn app(backend: Backend) -> TestApp {
-    let mut db = TestDb::new(backend);
-    seed(db.db());
-    add_reviewers(db.db());
-    hotline::knowledge_base::seed_demo(db.db()).unwrap();
-    db.close();
-    let (child, base) = start(&db, &["serve"], &[]);
-    TestApp::new(base, db, child)
-}
 
 /// The article id in a `/knowledge/{id}?done=…` location.
 fn id_of(location: &str) -> String {
@@ -48,7 +38,7 @@ async fn step(b: &Browser, id: &str, name: &str, note: &str) -> pages_support::P
 }
 
 async fn knowledge_pages(backend: Backend) {
-    let app = app(backend).await;
+    let app = spawn_with_answers(backend).await;
     let agent = Browser::signed_in(&app, "agent").await;
     let p = agent
         .get("/knowledge?q=%E7%A7%9F%E6%88%BF%E6%8F%90%E5%8F%96%E5%85%AC%E7%A7%AF%E9%87%91")

@@ -13,7 +13,7 @@ mod portal_support;
 
 use std::time::Duration;
 
-use common::{Backend, TestApp, TestDb, seed, start};
+use common::{Backend, TestApp, TestDb, spawn_with_answers};
 use futures_util::{SinkExt, StreamExt};
 use portal_support::Citizen;
 use reqwest::header::{LOCATION, SET_COOKIE};
@@ -21,15 +21,6 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-
-async fn robot_app(backend: Backend) -> TestApp {
-    let mut db = TestDb::new(backend);
-    seed(db.db());
-    hotline::knowledge_base::seed_demo(db.db()).unwrap();
-    db.close();
-    let (child, base) = start(&db, &["serve"], &[]);
-    TestApp::new(base, db, child)
-}
 
 async fn ask(app: &TestApp, body: Value) -> (u16, Value) {
     app.anonymous().post("/api/v1/robot/ask", body).await
@@ -83,7 +74,7 @@ async fn received(ws: &mut Ws, number: &str) -> Value {
 }
 
 async fn api_and_handoff(backend: Backend) {
-    let app = robot_app(backend).await;
+    let app = spawn_with_answers(backend).await;
 
     // An answer, with its confidence and the article's safe body; a token to go on with.
     let (s, r) = ask(&app, json!({"text": "公积金租房提取需要什么条件"})).await;
@@ -439,7 +430,7 @@ async fn robot_page(me: &Citizen, pair: &str) -> String {
 }
 
 async fn portal_page(backend: Backend) {
-    let app = robot_app(backend).await;
+    let app = spawn_with_answers(backend).await;
     let me = Citizen::new(&app);
     let home = me.get("/portal").await;
     assert!(

@@ -385,6 +385,17 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     TestApp::new(base, db, child)
 }
 
+/// [`spawn_app`] with the knowledge base's reviewers and the demo's published answers.
+pub async fn spawn_with_answers(backend: Backend) -> TestApp {
+    let mut db = TestDb::new(backend);
+    seed(db.db());
+    add_reviewers(db.db());
+    hotline::knowledge_base::seed_demo(db.db()).expect("demo articles");
+    db.close();
+    let (child, base) = start(&db, &["serve"], &[]);
+    TestApp::new(base, db, child)
+}
+
 /// A signed-in API client.
 #[derive(Clone)]
 pub struct Api {
