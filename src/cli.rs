@@ -87,6 +87,9 @@ pub enum Command {
     /// The knowledge base.
     #[command(subcommand)]
     Knowledge(KnowledgeCommand),
+    /// The leaders' analytics.
+    #[command(subcommand)]
+    Analytics(AnalyticsCommand),
     /// Replay every ticket's events and compare with its stored row (--repair rewrites rows).
     Rebuild {
         #[command(flatten)]
@@ -110,6 +113,16 @@ pub enum LoadgenCommand {
     /// and the centre's dispatchers with live bearer sessions (one shared password hash, no
     /// logins), and per unit one ticket in handling; writes the tokens file.
     WsSetup(crate::loadgen::ws::setup::WsSetupArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnalyticsCommand {
+    /// Recompute the rollups (counts and durations per day, category, unit, area, channel, type
+    /// and status, and the heat-map cells) from every ticket's events, with a progress bar.
+    Rebuild {
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -296,6 +309,13 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 }
                 crate::server::serve(&s, hotline).await
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Analytics(AnalyticsCommand::Rebuild { data }) => {
+            let s = settings(cli, data, None)?;
+            crate::telemetry::init(s.log_format);
+            let hotline = crate::server::open(&s)?;
+            crate::analytics::rebuild(&hotline)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Knowledge(KnowledgeCommand::Reindex { data, search }) => {

@@ -2,6 +2,7 @@
 //! importers and the demo. `main.rs` only parses arguments and calls in here.
 
 pub mod accounts;
+pub mod analytics;
 pub mod cli;
 pub mod config;
 pub mod demo;

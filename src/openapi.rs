@@ -5,7 +5,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    actions, auth, catalogue, claims, dispatch, events, knowledge, ops, queues, robot, tickets,
+    actions, analytics, auth, catalogue, claims, dispatch, events, knowledge, ops, queues, robot, tickets,
     time_rules, users,
 };
 
@@ -38,6 +38,8 @@ use crate::routes::{
         knowledge::search, knowledge::list, knowledge::create, knowledge::get, knowledge::edit,
         knowledge::step, knowledge::versions, knowledge::diff_of, knowledge::log, knowledge::stats_of,
         robot::ask, robot::conversation, robot::transcript,
+        analytics::summary, analytics::trend, analytics::rates, analytics::heatmap_hex,
+        analytics::heatmap_areas, analytics::hot_issues,
     ),
     components(schemas(hotline_core::error::ErrorBody, hotline_core::error::ErrorDetail)),
     modifiers(&BearerAuth, &ErrorResponses),
@@ -54,6 +56,7 @@ use crate::routes::{
         (name = "time", description = "Time limits, windows and working hours"),
         (name = "knowledge", description = "The knowledge base: search, articles, review and publishing"),
         (name = "robot", description = "The citizens' Q&A robot (public, held by a conversation token) and its transcripts"),
+        (name = "analytics", description = "Rollups, rates and rankings, heat maps (GeoJSON, SVG, PNG), hot issues and early warnings"),
         (name = "intake", description = "Appeals from registered apps and mini-programs (signed)"),
     )
 )]

@@ -239,6 +239,10 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
     kb.bring_current().await;
     let keeper = tokio::spawn(kb.keeper.clone().run());
     let kb = web::Data::new(kb);
+    let rollups = hotline_analytics::keeper::Rollups::new(hotline.db.clone(), hotline.time.clone())
+        .context("cannot load the org tree for analytics")?;
+    let analytics = tokio::spawn(rollups.clone().follow(hotline.bus.clone()));
+    let rollups = web::Data::from(rollups);
     let sweeper = tokio::spawn(crate::dispatching::run_sweeper(
         hotline.clone(),
         dispatching.clone(),
@@ -254,6 +258,7 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
             .app_data(dispatching.clone())
             .app_data(console.clone())
             .app_data(kb.clone())
+            .app_data(rollups.clone())
             .app_data(web::Data::new(policy))
             .app_data(limit)
             .app_data(web::PayloadConfig::new(limit.0))
@@ -305,6 +310,7 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
     }
     sweeper.abort();
     keeper.abort();
+    analytics.abort();
     console_at_stop.stop(live, &hotline).await;
     // Requests that finished during shutdown may have committed events: number them now.
     if let Err(e) = hotline.bus.sequence_now(&hotline.db).await {

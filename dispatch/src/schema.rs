@@ -42,13 +42,5 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    dispatch_areas (unit_id) {
-        unit_id -> Text,
-        geometry -> Text,
-        imported_at -> Timestamp,
-    }
-}
-
-// Defined in core's schema beside `tickets`: the sweep joins the two.
-pub use hotline_core::db::schema::dispatch_suggestions;
+// Defined in core's schema: the sweep joins suggestions to `tickets`, and analytics reads the areas.
+pub use hotline_core::db::schema::{dispatch_areas, dispatch_suggestions};

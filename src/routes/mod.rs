@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, one module per resource.
 
 pub mod actions;
+pub mod analytics;
 pub mod auth;
 pub mod catalogue;
 pub mod claims;
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .configure(auth::configure)
+            .configure(analytics::configure)
             .configure(tickets::configure)
             .configure(queues::configure)
             .configure(time_rules::configure)

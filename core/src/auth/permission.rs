@@ -38,6 +38,9 @@ pub enum Permission {
     WriteKnowledge,
     /// Publish knowledge articles or send them back (the centre's reviewers, within scope).
     ReviewKnowledge,
+    /// Read the analytics: rollups, heat maps, hot issues, warnings, rates, exports (within
+    /// scope): leaders, dispatchers and unit administrators (their own subtree's figures).
+    ReadAnalytics,
 }
 
 pub fn role_permits(role: Role, p: Permission) -> bool {
@@ -59,5 +62,6 @@ pub fn role_permits(role: Role, p: Permission) -> bool {
         P::ReadKnowledge => true,
         P::WriteKnowledge => matches!(role, R::UnitAdmin | R::Reviewer),
         P::ReviewKnowledge => role == R::Reviewer,
+        P::ReadAnalytics => matches!(role, R::Leader | R::Dispatcher | R::UnitAdmin),
     }
 }

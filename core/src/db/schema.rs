@@ -200,6 +200,16 @@ diesel::table! {
     }
 }
 
+// The org units' areas (migration `*_dispatch_routing`), imported by dispatch and read by
+// analytics for its per-area maps.
+diesel::table! {
+    dispatch_areas (unit_id) {
+        unit_id -> Text,
+        geometry -> Text,
+        imported_at -> Timestamp,
+    }
+}
+
 // The agent console's presence (migration `*_console_presence`), shared by every node.
 diesel::table! {
     console_nodes (node_id) {
