@@ -73,7 +73,7 @@ const TYPES: [AppealType; 6] = [
     AppealType::Praise,
 ];
 
-type Snapshot = (Vec<Vec<String>>, Vec<(String, i64, String, String, i64)>, usize);
+type Snapshot = (Vec<Vec<String>>, Vec<(String, i64, String, String, String, i64)>, usize);
 
 fn snapshot(db: &hotline_core::Db) -> Snapshot {
     use analytics_rollups as r;
@@ -122,6 +122,7 @@ fn snapshot(db: &hotline_core::Db) -> Snapshot {
             analytics_cells::cell,
             analytics_cells::category_id,
             analytics_cells::appeal_type,
+            analytics_cells::area_id,
             analytics_cells::tickets,
         ))
         .order((analytics_cells::day, analytics_cells::cell, analytics_cells::appeal_type))

@@ -31,13 +31,14 @@ pub struct Key {
     pub status: String,
 }
 
-/// The heat map's key: day, cell, category and type.
+/// The heat map's key: day, cell, category, type and area.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CellKey {
     pub day: String,
     pub cell: i64,
     pub category_id: String,
     pub appeal_type: String,
+    pub area_id: String,
 }
 
 /// Counts and durations. For one ticket each count is 0 or 1; in a rollup they are sums.
@@ -125,6 +126,7 @@ impl Fact {
             cell,
             category_id: self.key.category_id.clone(),
             appeal_type: self.key.appeal_type.clone(),
+            area_id: self.key.area_id.clone(),
         })
     }
 }

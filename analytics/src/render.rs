@@ -15,9 +15,10 @@
 //! so Chinese names are fine there. The PNG must rasterise glyphs itself, the binary must not look
 //! fonts up on the system, and a CJK font would weigh megabytes; so it embeds a 14 kB ASCII subset
 //! of DejaVu Sans (`analytics/fonts/`) and draws only printable-ASCII text: the legend's numbers,
-//! and the title, legend title and names when they are ASCII. A non-ASCII outline name is replaced
-//! by its 1-based position in [`MapPicture::outlines`] (so a caller can print a key beside the
-//! picture); a non-ASCII title or legend title is left out; "暂无数据" becomes "No data".
+//! and the title, legend title, names and region labels when they are ASCII. A non-ASCII outline
+//! name is replaced by its 1-based position in [`MapPicture::outlines`] (so a caller can print a
+//! key beside the picture); a non-ASCII title, legend title or region label is left out; the
+//! notices "暂无数据" and "无数据" become "No data" and "no data".
 
 mod chart;
 mod map;

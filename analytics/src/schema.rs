@@ -46,11 +46,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    analytics_cells (day, cell, category_id, appeal_type) {
+    analytics_cells (day, cell, category_id, appeal_type, area_id) {
         day -> Text,
         cell -> BigInt,
         category_id -> Text,
         appeal_type -> Text,
+        area_id -> Text,
         tickets -> BigInt,
     }
 }

@@ -277,7 +277,7 @@ fn non_finite_coordinates_and_control_characters_do_not_break_the_svg() {
 }
 
 fn day(d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(2025, 4, d).unwrap()
+    NaiveDate::from_ymd_opt(2025, 4, d).unwrap_or_default()
 }
 
 #[test]
@@ -321,7 +321,7 @@ fn trend_has_a_line_and_a_legend_entry_per_series() {
     let mut distinct = strokes.clone();
     distinct.sort_unstable();
     distinct.dedup();
-    assert!(strokes.len() >= 2 * series.len() + 1, "{strokes:?}");
+    assert!(strokes.len() > 2 * series.len(), "{strokes:?}");
     assert!(distinct.len() >= series.len(), "{distinct:?}");
 }
 

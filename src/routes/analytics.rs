@@ -154,12 +154,6 @@ pub async fn heatmap_hex(
 ) -> Result<HttpResponse, ApiError> {
     let res = resolution(h.resolution)?;
     let (f, _) = service::filter(&hotline, &caller, &p).await?;
-    if f.scope.is_some() {
-        // Cells carry no unit: a scoped caller's map would show other districts' appeals.
-        return Err(ApiError::forbidden(
-            "the hex map covers the whole territory: ask for /analytics/heatmap/areas instead",
-        ));
-    }
     Ok(geojson(&heatmap::hex_collection(&hex_cells(&hotline, f, res).await?)))
 }
 

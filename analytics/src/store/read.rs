@@ -185,7 +185,8 @@ pub fn series(
     Ok(q.load(conn)?)
 }
 
-/// Ticket counts per heat-map cell (H3 resolution 9) over the days, categories and type.
+/// Ticket counts per heat-map cell (H3 resolution 9) over the days, categories, type and
+/// scope (a cell counts for the areas it lies in).
 pub fn cells(conn: &mut DbConn, f: &Filter) -> Result<Vec<(i64, i64)>, StoreError> {
     let mut q = c::table
         .group_by(c::cell)
@@ -202,6 +203,9 @@ pub fn cells(conn: &mut DbConn, f: &Filter) -> Result<Vec<(i64, i64)>, StoreErro
     }
     if let Some(t) = &f.appeal_type {
         q = q.filter(c::appeal_type.eq(t.clone()));
+    }
+    if let Some(s) = &f.scope {
+        q = q.filter(c::area_id.eq_any(s.clone()));
     }
     Ok(q.load(conn)?)
 }

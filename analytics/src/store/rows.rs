@@ -128,7 +128,8 @@ pub fn apply(conn: &mut DbConn, deltas: &Deltas) -> Result<(), StoreError> {
             .filter(c::day.eq(&k.day))
             .filter(c::cell.eq(k.cell))
             .filter(c::category_id.eq(&k.category_id))
-            .filter(c::appeal_type.eq(&k.appeal_type));
+            .filter(c::appeal_type.eq(&k.appeal_type))
+            .filter(c::area_id.eq(&k.area_id));
         let n = diesel::update(row)
             .set(c::tickets.eq(c::tickets + *d))
             .execute(conn)?;
@@ -139,6 +140,7 @@ pub fn apply(conn: &mut DbConn, deltas: &Deltas) -> Result<(), StoreError> {
                     c::cell.eq(k.cell),
                     c::category_id.eq(&k.category_id),
                     c::appeal_type.eq(&k.appeal_type),
+                    c::area_id.eq(&k.area_id),
                     c::tickets.eq(*d),
                 ))
                 .execute(conn)?;
@@ -171,6 +173,7 @@ pub fn insert_all(conn: &mut DbConn, all: &Deltas) -> Result<(), StoreError> {
                 c::cell.eq(k.cell),
                 c::category_id.eq(&k.category_id),
                 c::appeal_type.eq(&k.appeal_type),
+                c::area_id.eq(&k.area_id),
                 c::tickets.eq(*n),
             )
         })

@@ -44,14 +44,16 @@ CREATE TABLE analytics_rollups (
 );
 CREATE INDEX analytics_rollups_unit ON analytics_rollups (unit_id, day);
 CREATE INDEX analytics_rollups_area ON analytics_rollups (area_id, day);
--- The heat map's hexagonal cells (H3, resolution 9) per day x category x type.
+-- The heat map's hexagonal cells (H3, resolution 9) per day x category x type x area (the
+-- area so that a district sees its own cells).
 CREATE TABLE analytics_cells (
     day TEXT NOT NULL,
     cell BIGINT NOT NULL,
     category_id TEXT NOT NULL,
     appeal_type TEXT NOT NULL,
+    area_id TEXT NOT NULL,
     tickets BIGINT NOT NULL,
-    PRIMARY KEY (day, cell, category_id, appeal_type)
+    PRIMARY KEY (day, cell, category_id, appeal_type, area_id)
 );
 CREATE TABLE analytics_cursors (
     name TEXT PRIMARY KEY,
