@@ -188,6 +188,43 @@ async fn analytics_api(backend: Backend) {
         assert!((400..500).contains(&s), "{path}: {s} {e}");
         assert_eq!(e["error"]["field"], field, "{path}: {e}");
     }
+
+    // Hot issues: two more appeals about the night-time building noise join the first one.
+    for detail in ["晚上十一点还在施工，噪音扰民严重。", "工地夜间施工噪音太大，影响休息。"] {
+        let (s, t) = agent
+            .post(
+                "/api/v1/tickets",
+                json!({"appeal_type": "complaint", "title": "小区旁工地夜间施工噪音扰民",
+                    "detail": detail, "latitude": 28.131, "longitude": 112.981}),
+            )
+            .await;
+        assert_eq!(s, 201, "{t}");
+    }
+    let (s, h) = leader.get("/api/v1/analytics/hot-issues").await;
+    assert_eq!(s, 200, "{h}");
+    let issues = h["issues"].as_array().unwrap();
+    assert_eq!(issues.len(), 1, "one matter appears three times: {h}");
+    let titles: Vec<&str> = issues[0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles.len(), 3, "{h}");
+    assert!(titles.iter().all(|t| t.contains("噪音")), "{titles:?}");
+    assert!(issues[0]["label"].as_str().unwrap().len() > 0);
+
+    // The OpenAPI document lists the analytics endpoints.
+    let doc: Value = app.http().get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    for path in ["summary", "trend", "rates", "heatmap/hex", "heatmap/areas", "hot-issues"] {
+        assert!(
+            doc["paths"].get(format!("/api/v1/analytics/{path}")).is_some(),
+            "{path} is in the OpenAPI document"
+        );
+    }
+    let paths = doc["paths"].as_object().unwrap();
+    let operations: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    println!("openapi: {operations} operations on {} paths", paths.len());
 }
 
 both_backends!(analytics_api_sqlite_and_pg, analytics_api);

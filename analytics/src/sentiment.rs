@@ -56,21 +56,9 @@ use lexicon::{JIEBA, LEXICON, Role};
 use serde::{Deserialize, Serialize};
 
 /// The polarity of an appeal.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::Display,
-    strum::EnumString,
-    strum::AsRefStr,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::Display, strum::EnumString, strum::AsRefStr)]
 #[strum(serialize_all = "snake_case")]
 pub enum Polarity {
     Negative,
@@ -158,7 +146,11 @@ pub fn analyze(text: &str) -> Sentiment {
 /// `S / (|S| + k)`: odd, monotone, bounded by 1; non-finite sums (impossible with finite
 /// weights, but cheap to guard) give 0.
 fn squash(sum: f64) -> f64 {
-    if sum.is_finite() { (sum / (sum.abs() + SQUASH_K)).clamp(-1.0, 1.0) } else { 0.0 }
+    if sum.is_finite() {
+        (sum / (sum.abs() + SQUASH_K)).clamp(-1.0, 1.0)
+    } else {
+        0.0
+    }
 }
 
 #[derive(Default)]
@@ -169,7 +161,11 @@ struct Terms {
 
 impl Terms {
     fn add(&mut self, term: &str, value: f64) {
-        let list = if value < 0.0 { &mut self.negative } else { &mut self.positive };
+        let list = if value < 0.0 {
+            &mut self.negative
+        } else {
+            &mut self.positive
+        };
         if !list.iter().any(|t| t == term) {
             list.push(term.to_owned());
         }
@@ -189,7 +185,10 @@ fn is_delimiter(c: char) -> bool {
 }
 
 fn is_sentence_end(c: char) -> bool {
-    matches!(c, '。' | '.' | '！' | '!' | '？' | '?' | '；' | ';' | '…' | '\n' | '\r')
+    matches!(
+        c,
+        '。' | '.' | '！' | '!' | '？' | '?' | '；' | ';' | '…' | '\n' | '\r'
+    )
 }
 
 fn clauses(text: &str) -> Vec<Clause<'_>> {
@@ -201,7 +200,12 @@ fn clauses(text: &str) -> Vec<Clause<'_>> {
             continue;
         }
         if let Some(s) = start.take() {
-            out.push(Clause { text: &text[s..i], exclaims: 0, questions: 0, ends_sentence: false });
+            out.push(Clause {
+                text: &text[s..i],
+                exclaims: 0,
+                questions: 0,
+                ends_sentence: false,
+            });
         }
         // Marks before the first clause have nothing to end or emphasise.
         if let Some(last) = out.last_mut() {
@@ -211,7 +215,12 @@ fn clauses(text: &str) -> Vec<Clause<'_>> {
         }
     }
     if let Some(s) = start {
-        out.push(Clause { text: &text[s..], exclaims: 0, questions: 0, ends_sentence: true });
+        out.push(Clause {
+            text: &text[s..],
+            exclaims: 0,
+            questions: 0,
+            ends_sentence: true,
+        });
     }
     if let Some(last) = out.last_mut() {
         last.ends_sentence = true;
@@ -250,19 +259,35 @@ fn pieces(clause: &str) -> Vec<Piece> {
         if let Some(last) = out.last_mut().filter(|p| p.end == start)
             && let Some(role) = LEXICON.role(&clause[last.start..offset])
         {
-            *last = Piece { start: last.start, end: offset, role: Some(role) };
+            *last = Piece {
+                start: last.start,
+                end: offset,
+                role: Some(role),
+            };
             continue;
         }
         if let Some(role) = LEXICON.role(token) {
-            out.push(Piece { start, end: offset, role: Some(role) });
+            out.push(Piece {
+                start,
+                end: offset,
+                role: Some(role),
+            });
         } else if let Some(parts) = LEXICON.decompose(token, |w| JIEBA.has_word(w)) {
             let mut at = start;
             for (word, role) in parts {
-                out.push(Piece { start: at, end: at + word.len(), role });
+                out.push(Piece {
+                    start: at,
+                    end: at + word.len(),
+                    role,
+                });
                 at += word.len();
             }
         } else {
-            out.push(Piece { start, end: offset, role: None });
+            out.push(Piece {
+                start,
+                end: offset,
+                role: None,
+            });
         }
     }
     out
@@ -273,9 +298,10 @@ fn sentiment_at(pieces: &[Piece], i: usize) -> Option<f64> {
     match pieces[i].role? {
         Role::Sentiment(w) => Some(w),
         Role::Dual { sentiment, .. } => {
-            let follows = pieces[i + 1..].iter().take(WINDOW).any(|p| {
-                matches!(p.role, Some(Role::Sentiment(_) | Role::Dual { .. }))
-            });
+            let follows = pieces[i + 1..]
+                .iter()
+                .take(WINDOW)
+                .any(|p| matches!(p.role, Some(Role::Sentiment(_) | Role::Dual { .. })));
             (!follows).then_some(sentiment)
         }
         _ => None,
@@ -289,7 +315,12 @@ fn modified(pieces: &[Piece], i: usize, w: f64) -> (f64, usize) {
     let mut inner = 1.0;
     let mut negations = 0usize;
     let mut first = i;
-    for (j, piece) in pieces.iter().enumerate().take(i).skip(i.saturating_sub(WINDOW)) {
+    for (j, piece) in pieces
+        .iter()
+        .enumerate()
+        .take(i)
+        .skip(i.saturating_sub(WINDOW))
+    {
         let intensity = match piece.role {
             Some(Role::Negation) => {
                 negations += 1;
@@ -319,7 +350,9 @@ fn modified(pieces: &[Piece], i: usize, w: f64) -> (f64, usize) {
 
 fn score_clause(clause: &Clause<'_>, irrealis: &mut bool, terms: &mut Terms) -> f64 {
     let pieces = pieces(clause.text);
-    let Some(head) = pieces.first() else { return 0.0 };
+    let Some(head) = pieces.first() else {
+        return 0.0;
+    };
     let opening = &clause.text[head.start..head.end];
     let discourse = if ADVERSATIVE.contains(&opening) {
         ADVERSATIVE_WEIGHT
@@ -338,7 +371,9 @@ fn score_clause(clause: &Clause<'_>, irrealis: &mut bool, terms: &mut Terms) -> 
             *irrealis |= !noun;
             continue;
         }
-        let Some(w) = sentiment_at(&pieces, i) else { continue };
+        let Some(w) = sentiment_at(&pieces, i) else {
+            continue;
+        };
         let (mut value, first) = modified(&pieces, i, w);
         if value > 0.0 {
             let wished = *irrealis || clause.questions > 0;

@@ -15,7 +15,9 @@ fn examples() -> Vec<(String, Polarity)> {
         .records()
         .map(|record| {
             let record = record.expect("a well-formed row");
-            let label = record[1].parse::<Polarity>().expect("label is negative|neutral|positive");
+            let label = record[1]
+                .parse::<Polarity>()
+                .expect("label is negative|neutral|positive");
             (record[0].to_owned(), label)
         })
         .collect()
@@ -35,15 +37,27 @@ fn labelled_appeals_are_classified_with_at_least_85_percent_accuracy() {
         let got = analyze(text);
         confusion[index(*label)][index(got.polarity)] += 1;
         if got.polarity != *label {
-            misses.push(format!("  want {label}, got {} ({:+.2}): {text}", got.polarity, got.score));
+            misses.push(format!(
+                "  want {label}, got {} ({:+.2}): {text}",
+                got.polarity, got.score
+            ));
         }
     }
     let correct: usize = (0..3).map(|i| confusion[i][i]).sum();
     let accuracy = correct as f64 / examples.len() as f64;
     println!("confusion matrix (rows: label, columns: predicted)");
-    println!("{:>10} {:>9} {:>9} {:>9}", "", "negative", "neutral", "positive");
+    println!(
+        "{:>10} {:>9} {:>9} {:>9}",
+        "", "negative", "neutral", "positive"
+    );
     for (i, row) in confusion.iter().enumerate() {
-        println!("{:>10} {:>9} {:>9} {:>9}", LABELS[i].to_string(), row[0], row[1], row[2]);
+        println!(
+            "{:>10} {:>9} {:>9} {:>9}",
+            LABELS[i].to_string(),
+            row[0],
+            row[1],
+            row[2]
+        );
     }
     println!("accuracy {correct}/{} = {accuracy:.3}", examples.len());
     println!("misses:\n{}", misses.join("\n"));
@@ -61,7 +75,10 @@ fn satisfied_is_positive_and_dissatisfied_negative() {
 #[test]
 fn intensity_orders_the_scores() {
     let plain = analyze("不满意").score;
-    assert!(analyze("非常不满意").score < plain, "非常不满意 is more negative than 不满意");
+    assert!(
+        analyze("非常不满意").score < plain,
+        "非常不满意 is more negative than 不满意"
+    );
     assert!(analyze("很不满意").score < plain);
     let mild = analyze("有点不满意").score;
     assert!(mild > plain && mild < 0.0, "有点 weakens: {mild}");
@@ -85,7 +102,13 @@ fn double_negation_is_not_negative() {
 
 #[test]
 fn unresolved_matters_are_negative() {
-    for text in ["问题没有解决", "一直得不到解决", "至今未解决", "投诉无门", "处理不及时"] {
+    for text in [
+        "问题没有解决",
+        "一直得不到解决",
+        "至今未解决",
+        "投诉无门",
+        "处理不及时",
+    ] {
         assert_eq!(analyze(text).polarity, Polarity::Negative, "{text}");
     }
 }

@@ -12,7 +12,9 @@ fn monday() -> NaiveDate {
 }
 
 fn day(offset: u64) -> NaiveDate {
-    monday().checked_add_days(chrono::Days::new(offset)).unwrap()
+    monday()
+        .checked_add_days(chrono::Days::new(offset))
+        .unwrap()
 }
 
 fn run(series: &[u32]) -> Option<Warning> {
@@ -21,7 +23,12 @@ fn run(series: &[u32]) -> Option<Warning> {
 
 /// About four a day, with the small wobble of real counts.
 fn flat_four(days: usize) -> Vec<u32> {
-    [3, 4, 5, 4, 4, 3, 5].iter().copied().cycle().take(days).collect()
+    [3, 4, 5, 4, 4, 3, 5]
+        .iter()
+        .copied()
+        .cycle()
+        .take(days)
+        .collect()
 }
 
 /// Weekdays 20, weekends 3, the first day being `first`.
@@ -35,7 +42,10 @@ fn weekly(days: usize, first: NaiveDate) -> Vec<u32> {
 }
 
 fn day_of(first: NaiveDate, t: u64) -> Weekday {
-    first.checked_add_days(chrono::Days::new(t)).unwrap().weekday()
+    first
+        .checked_add_days(chrono::Days::new(t))
+        .unwrap()
+        .weekday()
 }
 
 /// xorshift64*: a small deterministic generator, so the false-alarm rate is reproducible.
@@ -69,6 +79,14 @@ fn the_defaults_are_the_documented_ones() {
 }
 
 #[test]
+fn levels_read_in_chinese_and_snake_case() {
+    assert_eq!(Level::Yellow.label_zh(), "警示");
+    assert_eq!(Level::Red.label_zh(), "严重");
+    assert_eq!(Level::Red.to_string(), "red");
+    assert_eq!(serde_json::to_string(&Level::Yellow).unwrap(), "\"yellow\"");
+}
+
+#[test]
 fn a_burst_is_flagged() {
     let mut series = flat_four(28);
     series.extend([15, 18, 20]);
@@ -76,7 +94,10 @@ fn a_burst_is_flagged() {
     assert_eq!(w.observed, 53);
     assert!((w.expected - 12.0).abs() < 1.5, "{w:?}");
     assert!(w.ratio > 4.0 && w.z > 6.0, "{w:?}");
-    assert!(w.threshold < 53.0 && w.threshold >= 2.0 * w.expected, "{w:?}");
+    assert!(
+        w.threshold < 53.0 && w.threshold >= 2.0 * w.expected,
+        "{w:?}"
+    );
     assert_eq!(w.level, Level::Red);
 }
 
@@ -98,7 +119,9 @@ fn a_flat_series_is_not_flagged() {
 #[test]
 fn a_slowly_growing_series_is_not_flagged() {
     let grow = |base: f64, rate: f64| -> Vec<u32> {
-        (0..31).map(|t| (base * rate.powi(t)).round() as u32).collect()
+        (0..31)
+            .map(|t| (base * rate.powi(t)).round() as u32)
+            .collect()
     };
     assert_eq!(run(&grow(5.0, 1.03)), None);
     assert_eq!(run(&grow(20.0, 1.03)), None);
@@ -115,7 +138,12 @@ fn a_weekly_cycle_is_not_flagged_wherever_the_window_falls() {
     for shift in 0..7 {
         let first = day(shift);
         let series = weekly(31, first);
-        assert_eq!(check(&series, first, &Rule::default()), None, "starting {}", first.weekday());
+        assert_eq!(
+            check(&series, first, &Rule::default()),
+            None,
+            "starting {}",
+            first.weekday()
+        );
     }
     // The window Monday to Wednesday, right after a quiet weekend.
     let first = monday(); // and so is day 28
@@ -171,9 +199,18 @@ fn too_short_a_history_returns_none() {
     series.extend([30, 30, 30]);
     assert_eq!(run(&series), None);
     assert_eq!(run(&[]), None);
-    let short = Rule { history_days: 7, ..Rule::default() };
-    assert_eq!(check(&[4, 4, 4, 4, 4, 4, 4, 30, 30, 30], monday(), &short), None);
-    let no_window = Rule { window_days: 0, ..Rule::default() };
+    let short = Rule {
+        history_days: 7,
+        ..Rule::default()
+    };
+    assert_eq!(
+        check(&[4, 4, 4, 4, 4, 4, 4, 30, 30, 30], monday(), &short),
+        None
+    );
+    let no_window = Rule {
+        window_days: 0,
+        ..Rule::default()
+    };
     assert_eq!(check(&[4; 40], monday(), &no_window), None);
 }
 

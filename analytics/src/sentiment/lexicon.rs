@@ -48,7 +48,12 @@ pub(super) static LEXICON: LazyLock<Lexicon> = LazyLock::new(Lexicon::load);
 /// `neutral.txt` that shield a sentiment character inside them (好几天 is not 好 + 几天).
 pub(super) static JIEBA: LazyLock<Jieba> = LazyLock::new(|| {
     let mut jieba = Jieba::new();
-    let mut words: Vec<&str> = LEXICON.roles.keys().chain(&LEXICON.neutral).copied().collect();
+    let mut words: Vec<&str> = LEXICON
+        .roles
+        .keys()
+        .chain(&LEXICON.neutral)
+        .copied()
+        .collect();
     // Shorter words first: each word's suggested frequency is computed against the dictionary as
     // it stands, so a longer word added after its prefix ("不满" then "不满意") still wins.
     words.sort_by_key(|w| (w.chars().count(), *w));
@@ -73,7 +78,9 @@ pub(super) fn parse_line(line: &'static str) -> Result<Option<Entry>, String> {
     let mut fields = content.split('\t').map(str::trim).filter(|f| !f.is_empty());
     let word = fields.next().unwrap_or("");
     if word.chars().any(char::is_whitespace) {
-        return Err(format!("{line:?}: a word with a space (separate the weight with a TAB)"));
+        return Err(format!(
+            "{line:?}: a word with a space (separate the weight with a TAB)"
+        ));
     }
     let weight = match fields.next() {
         None => None,
@@ -90,7 +97,8 @@ pub(super) fn parse_line(line: &'static str) -> Result<Option<Entry>, String> {
 
 /// The entries of a list file; malformed lines are skipped here (the lexicon tests reject them).
 pub(super) fn entries(text: &'static str) -> impl Iterator<Item = Entry> {
-    text.lines().filter_map(|line| parse_line(line).ok().flatten())
+    text.lines()
+        .filter_map(|line| parse_line(line).ok().flatten())
 }
 
 /// The list files by name, for the tests that check them.
@@ -121,7 +129,10 @@ impl Lexicon {
             // A word in both a sentiment list and the intensity list plays either part,
             // decided by its neighbours when a clause is scored.
             let role = match roles.get(word) {
-                Some(Role::Sentiment(sentiment)) => Role::Dual { intensity, sentiment: *sentiment },
+                Some(Role::Sentiment(sentiment)) => Role::Dual {
+                    intensity,
+                    sentiment: *sentiment,
+                },
                 _ => Role::Intensity(intensity),
             };
             roles.insert(word, role);
@@ -131,7 +142,11 @@ impl Lexicon {
         }
         let neutral = entries(NEUTRAL).map(|(w, _)| w).collect();
         let longest = roles.keys().map(|w| w.chars().count()).max().unwrap_or(1);
-        Lexicon { roles, neutral, longest }
+        Lexicon {
+            roles,
+            neutral,
+            longest,
+        }
     }
 
     /// The role of a whole word, if it is in a list.
@@ -155,7 +170,11 @@ impl Lexicon {
         if self.role(token).is_some() || self.neutral.contains(token) {
             return None;
         }
-        let bounds: Vec<usize> = token.char_indices().map(|(i, _)| i).chain([token.len()]).collect();
+        let bounds: Vec<usize> = token
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([token.len()])
+            .collect();
         let chars = bounds.len() - 1;
         let mut pieces = Vec::new();
         let mut at = 0;
@@ -163,7 +182,9 @@ impl Lexicon {
             // A piece is never the whole token, or nothing would be split.
             let limit = if at == 0 { chars - 1 } else { chars - at };
             let slice = |len: usize| &token[bounds[at]..bounds[at + len]];
-            let listed = (1..=self.longest.min(limit)).rev().find(|&len| self.role(slice(len)).is_some());
+            let listed = (1..=self.longest.min(limit))
+                .rev()
+                .find(|&len| self.role(slice(len)).is_some());
             let known = (2..=limit).rev().find(|&len| is_word(slice(len)));
             let (len, role) = match (listed, known) {
                 (Some(l), Some(k)) if k > l => (k, None),
@@ -174,7 +195,10 @@ impl Lexicon {
             pieces.push((slice(len), role));
             at += len;
         }
-        pieces.iter().any(|(_, role)| role.is_some()).then_some(pieces)
+        pieces
+            .iter()
+            .any(|(_, role)| role.is_some())
+            .then_some(pieces)
     }
 }
 
@@ -182,12 +206,18 @@ impl Lexicon {
 impl Lexicon {
     /// The split of a list word into other list words only, if it has one (不满意 → 不 + 满意).
     fn decompose_listed(&self, word: &'static str) -> Option<Vec<(&'static str, Role)>> {
-        let bounds: Vec<usize> = word.char_indices().map(|(i, _)| i).chain([word.len()]).collect();
+        let bounds: Vec<usize> = word
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([word.len()])
+            .collect();
         let chars = bounds.len() - 1;
         let (mut at, mut parts) = (0, Vec::new());
         while at < chars {
             let limit = if at == 0 { chars - 1 } else { chars - at };
-            let len = (1..=limit).rev().find(|&l| self.role(&word[bounds[at]..bounds[at + l]]).is_some())?;
+            let len = (1..=limit)
+                .rev()
+                .find(|&l| self.role(&word[bounds[at]..bounds[at + l]]).is_some())?;
             let piece = &word[bounds[at]..bounds[at + len]];
             parts.push((piece, self.role(piece)?));
             at += len;
@@ -208,7 +238,10 @@ mod tests {
             }
             // The intensity list is word<TAB>weight on every line.
             if name == "intensity.txt" {
-                assert!(entries(text).all(|(_, w)| w.is_some()), "{name}: a line without weight");
+                assert!(
+                    entries(text).all(|(_, w)| w.is_some()),
+                    "{name}: a line without weight"
+                );
             }
         }
     }
@@ -216,8 +249,13 @@ mod tests {
     #[test]
     fn no_word_is_in_two_incompatible_lists() {
         let words = |text| entries(text).map(|(w, _)| w).collect::<Vec<_>>();
-        let lists =
-            [words(POSITIVE), words(NEGATIVE), words(NEGATION), words(IRREALIS), words(NEUTRAL)];
+        let lists = [
+            words(POSITIVE),
+            words(NEGATIVE),
+            words(NEGATION),
+            words(IRREALIS),
+            words(NEUTRAL),
+        ];
         let mut seen: FxHashSet<&str> = FxHashSet::default();
         for list in &lists {
             let mut own: FxHashSet<&str> = FxHashSet::default();
@@ -231,7 +269,10 @@ mod tests {
         // that is also an intensifier would be ambiguous.
         for (word, _) in entries(INTENSITY) {
             let clash = lists[2..].iter().any(|list| list.contains(&word));
-            assert!(!clash, "{word} is an intensifier and a negation, irrealis or neutral word");
+            assert!(
+                !clash,
+                "{word} is an intensifier and a negation, irrealis or neutral word"
+            );
         }
     }
 
@@ -240,9 +281,14 @@ mod tests {
         // 很满意 as one entry would dodge the rule that softens 不是很满意.
         for (word, role) in &LEXICON.roles {
             let Role::Sentiment(_) = role else { continue };
-            let Some(parts) = LEXICON.decompose_listed(word) else { continue };
+            let Some(parts) = LEXICON.decompose_listed(word) else {
+                continue;
+            };
             let first = parts.first().map(|(_, role)| *role);
-            assert!(!matches!(first, Some(Role::Intensity(_))), "{word} starts with a degree word");
+            assert!(
+                !matches!(first, Some(Role::Intensity(_))),
+                "{word} starts with a degree word"
+            );
         }
     }
 
@@ -254,9 +300,21 @@ mod tests {
 
     #[test]
     fn jieba_keeps_lexicon_words_whole() {
-        for word in ["投诉无门", "辛苦了", "不作为", "不满意", "乱收费", "没有解决", "严重影响"] {
+        for word in [
+            "投诉无门",
+            "辛苦了",
+            "不作为",
+            "不满意",
+            "乱收费",
+            "没有解决",
+            "严重影响",
+        ] {
             let text = format!("他们{word}。");
-            assert!(JIEBA.cut(&text, false).contains(&word), "{word}: {:?}", JIEBA.cut(&text, false));
+            assert!(
+                JIEBA.cut(&text, false).contains(&word),
+                "{word}: {:?}",
+                JIEBA.cut(&text, false)
+            );
         }
     }
 

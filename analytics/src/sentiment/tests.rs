@@ -12,7 +12,11 @@ fn raw(tokens: &[&str]) -> f64 {
         .map(|t| {
             let start = at;
             at += t.len();
-            Piece { start, end: at, role: LEXICON.role(t) }
+            Piece {
+                start,
+                end: at,
+                role: LEXICON.role(t),
+            }
         })
         .collect();
     let mut total = 0.0;
@@ -71,9 +75,15 @@ fn clauses_split_at_punctuation_and_count_marks() {
     let c = clauses("！开头，太差了！！！真的吗？还行");
     let texts: Vec<&str> = c.iter().map(|c| c.text).collect();
     assert_eq!(texts, ["开头", "太差了", "真的吗", "还行"]);
-    let marks: Vec<_> = c.iter().map(|c| (c.exclaims, c.questions, c.ends_sentence)).collect();
+    let marks: Vec<_> = c
+        .iter()
+        .map(|c| (c.exclaims, c.questions, c.ends_sentence))
+        .collect();
     // The sentence's closing marks count for its first clause too.
-    assert_eq!(marks, [(3, 0, false), (3, 0, true), (0, 1, true), (0, 0, true)]);
+    assert_eq!(
+        marks,
+        [(3, 0, false), (3, 0, true), (0, 1, true), (0, 0, true)]
+    );
     assert!(clauses("，。！？\n").is_empty());
 }
 
@@ -84,14 +94,23 @@ fn wishes_and_questions_damp_praise_but_not_complaints() {
     assert!(analyze("希望不要再扰民了").score < POLARITY_THRESHOLD);
     assert!(analyze("希望政府提前规划，尽快解决，方便群众。").score < POLARITY_THRESHOLD);
     assert!(analyze("希望政府提前规划。问题解决了，很方便。").score >= POLARITY_THRESHOLD);
-    assert!(analyze("你的建议很好。").score >= POLARITY_THRESHOLD, "建议 after 的 is a noun");
+    assert!(
+        analyze("你的建议很好。").score >= POLARITY_THRESHOLD,
+        "建议 after 的 is a noun"
+    );
     assert!(analyze("为什么一直不解决？").score <= -POLARITY_THRESHOLD);
 }
 
 #[test]
 fn the_clause_after_a_turn_carries_the_point() {
-    assert_eq!(analyze("感谢你们的回复，但是问题还是没有解决").polarity, Polarity::Negative);
-    assert_eq!(analyze("虽然等了很久，但问题最终解决了").polarity, Polarity::Positive);
+    assert_eq!(
+        analyze("感谢你们的回复，但是问题还是没有解决").polarity,
+        Polarity::Negative
+    );
+    assert_eq!(
+        analyze("虽然等了很久，但问题最终解决了").polarity,
+        Polarity::Positive
+    );
 }
 
 #[test]
@@ -108,7 +127,10 @@ fn polarity_labels_and_names() {
     assert_eq!(Polarity::Positive.label_zh(), "正面");
     assert_eq!(Polarity::Positive.to_string(), "positive");
     assert_eq!("neutral".parse::<Polarity>().ok(), Some(Polarity::Neutral));
-    assert_eq!(serde_json::to_string(&Polarity::Negative).ok().as_deref(), Some("\"negative\""));
+    assert_eq!(
+        serde_json::to_string(&Polarity::Negative).ok().as_deref(),
+        Some("\"negative\"")
+    );
 }
 
 #[test]
