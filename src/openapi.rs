@@ -39,7 +39,7 @@ use crate::routes::{
         knowledge::step, knowledge::versions, knowledge::diff_of, knowledge::log, knowledge::stats_of,
         robot::ask, robot::conversation, robot::transcript,
         analytics::summary, analytics::trend, analytics::rates, analytics::heatmap_hex,
-        analytics::heatmap_areas, analytics::hot_issues,
+        analytics::heatmap_areas, analytics::hot_issues, analytics::export,
     ),
     components(schemas(hotline_core::error::ErrorBody, hotline_core::error::ErrorDetail)),
     modifiers(&BearerAuth, &ErrorResponses),

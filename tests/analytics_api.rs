@@ -162,6 +162,48 @@ async fn analytics_api(backend: Backend) {
     assert_eq!(t["days"].as_array().unwrap().len(), 30);
     assert_eq!(t["days"].as_array().unwrap().iter().map(|d| d["tickets"].as_i64().unwrap()).sum::<i64>(), 4);
 
+    // Exports with the same filters: CSV (with a BOM) and XLSX, personal data masked.
+    let download = |api: common::Api, path: String| async move {
+        let res = api
+            .http
+            .get(format!("{}{path}", api.base))
+            .bearer_auth(api.token.as_deref().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let disposition = res
+            .headers()
+            .get("content-disposition")
+            .map(|h| h.to_str().unwrap().to_owned());
+        (status, disposition, res.bytes().await.unwrap().to_vec())
+    };
+    let (s, disposition, csv_bytes) =
+        download(leader.clone(), "/api/v1/analytics/export/tickets.csv".into()).await;
+    assert_eq!(s, 200);
+    assert!(disposition.unwrap().contains("tickets-"), "a file name");
+    assert!(csv_bytes.starts_with("\u{feff}".as_bytes()));
+    let mut reader = csv::Reader::from_reader(&csv_bytes[3..]);
+    assert_eq!(&reader.headers().unwrap()[0], "工单编号");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| &r[10] == "138****8000"), "phones masked: {rows:?}");
+    assert!(rows.iter().any(|r| &r[8] == "A2区" && &r[7] == "办理中"), "{rows:?}");
+    let (s, _, xlsx) =
+        download(leader.clone(), "/api/v1/analytics/export/rates.xlsx?group=unit".into()).await;
+    assert_eq!(s, 200);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("an XLSX is a zip");
+    let mut strings = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("xl/sharedStrings.xml").unwrap(), &mut strings)
+        .unwrap();
+    let doc = roxmltree::Document::parse(&strings).expect("XML");
+    let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+    assert!(texts.contains(&"满意率") && texts.contains(&"A2区"), "{texts:?}");
+    let (s, _, _) = download(leader.clone(), "/api/v1/analytics/export/tickets.pdf".into()).await;
+    assert_eq!(s, 404);
+    let (s, _, _) = download(a2.clone(), "/api/v1/analytics/export/tickets.csv".into()).await;
+    assert_eq!(s, 403);
+
     // Scope: A2区's administrator sees A2区's figures only; a handler sees none.
     let mine = counts_by_name(&geojson_of(&a2admin, "/api/v1/analytics/heatmap/areas").await);
     assert_eq!((mine["A2区"], mine["A5区"]), (3, 0), "{mine:?}");
@@ -216,7 +258,7 @@ async fn analytics_api(backend: Backend) {
 
     // The OpenAPI document lists the analytics endpoints.
     let doc: Value = app.http().get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
-    for path in ["summary", "trend", "rates", "heatmap/hex", "heatmap/areas", "hot-issues"] {
+    for path in ["summary", "trend", "rates", "heatmap/hex", "heatmap/areas", "hot-issues", "export/{file}"] {
         assert!(
             doc["paths"].get(format!("/api/v1/analytics/{path}")).is_some(),
             "{path} is in the OpenAPI document"

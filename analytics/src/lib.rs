@@ -4,6 +4,7 @@
 //! the exports.
 
 pub mod areas;
+pub mod export;
 pub mod facts;
 pub mod heatmap;
 pub mod hot;

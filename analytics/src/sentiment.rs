@@ -34,9 +34,9 @@
 //!      follows within the window, and is a negative word otherwise.
 //! 5. **Irrealis.** A positive contribution after an irrealis marker in the same sentence (not
 //!    one right after 的, which is a noun: 你的建议很好), or in a sentence ending in a question
-//!    mark, is multiplied by 0.1: 希望及时处理 and 收费合理吗 name a
-//!    wish, not a good experience. Negative contributions are not damped (a complaint phrased as
-//!    a request or a rhetorical question is still a complaint).
+//!    mark, is multiplied by 0.1: 希望及时处理 and 收费合理吗 name a wish, not a good
+//!    experience. Negative contributions are not damped (a complaint phrased as a request or a
+//!    rhetorical question is still a complaint).
 //! 6. **Emphasis.** Each ！ ending the sentence (at most 2) adds 0.3 to a multiplier of the
 //!    sentence's contributions; each ？ (at most 2) adds 0.2 to the multiplier of its negative
 //!    ones (为什么一直不解决？).

@@ -25,7 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/analytics/rates").route(web::get().to(rates)))
         .service(web::resource("/analytics/heatmap/hex").route(web::get().to(heatmap_hex)))
         .service(web::resource("/analytics/heatmap/areas").route(web::get().to(heatmap_areas)))
-        .service(web::resource("/analytics/hot-issues").route(web::get().to(hot_issues)));
+        .service(web::resource("/analytics/hot-issues").route(web::get().to(hot_issues)))
+        .service(web::resource("/analytics/export/{file}").route(web::get().to(export)));
 }
 
 #[utoipa::path(get, path = "/api/v1/analytics/summary", tag = "analytics", params(Params),
@@ -221,4 +222,63 @@ pub async fn hot_issues(
     let rollups: Arc<Rollups> = rollups.into_inner();
     let issues = service::hot_issues(&hotline, &rollups, &caller, &period, &f).await?;
     Ok(HttpResponse::Ok().json(HotIssues { period, issues }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ExportPath {
+    /// `tickets.csv`, `tickets.xlsx`, `rates.csv` or `rates.xlsx`.
+    pub file: String,
+}
+
+/// The period's tickets (personal data masked, at most 50,000, newest first) or a ranking (with
+/// `group`), as CSV (UTF-8 with BOM) or XLSX, with the page's filters.
+#[utoipa::path(get, path = "/api/v1/analytics/export/{file}", tag = "analytics",
+    params(ExportPath, Params, RatesParams),
+    responses((status = 200, description = "text/csv or an XLSX workbook", content_type = "text/csv"),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn export(
+    hotline: web::Data<Hotline>,
+    rollups: web::Data<Rollups>,
+    caller: Caller,
+    path: web::Path<ExportPath>,
+    p: ApiQuery<Params>,
+    g: ApiQuery<RatesParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (what, format) = path
+        .file
+        .rsplit_once('.')
+        .ok_or_else(|| ApiError::not_found("export"))?;
+    if !matches!(what, "tickets" | "rates") || !matches!(format, "csv" | "xlsx") {
+        return Err(ApiError::not_found("export"));
+    }
+    let group = grouping(g.group.as_deref())?;
+    let (f, period) = service::filter(&hotline, &caller, &p).await?;
+    let rollups: Arc<Rollups> = rollups.into_inner();
+    let table = if what == "tickets" {
+        service::tickets_table(&hotline, &rollups, &caller, &period, &f).await?
+    } else {
+        service::rates_table(&service::rankings(&hotline, &rollups, f, group).await?)
+    };
+    let name = format!("{what}-{}-{}.{format}", period.from, period.to);
+    let (bytes, content_type) = if format == "csv" {
+        (
+            hotline_analytics::export::to_csv(&table).map_err(ApiError::internal)?,
+            "text/csv; charset=utf-8",
+        )
+    } else {
+        let sheet = if what == "tickets" { "工单" } else { "三率排名" };
+        (
+            hotline_analytics::export::to_xlsx(&table, sheet).map_err(ApiError::internal)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(bytes))
 }
