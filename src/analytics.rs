@@ -643,3 +643,197 @@ pub fn rates_table(lines: &[Ranked]) -> hotline_analytics::export::Table {
         rows,
     }
 }
+
+/// A warning as the API and the dashboard show it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WarningView {
+    pub category_id: String,
+    pub category: String,
+    pub area_id: String,
+    pub area: String,
+    /// The window's first and last day.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The daily counts of the history and the window, oldest first.
+    pub series: Vec<u32>,
+    #[serde(flatten)]
+    pub warning: hotline_analytics::warning::Warning,
+    pub level_label: String,
+}
+
+/// Every top-level category × area series whose latest window (ending on `to`, default today)
+/// flags under `rule`, the strongest first. The period's `from` is ignored: the rule reads its
+/// own history.
+pub async fn warnings(
+    hotline: &Hotline,
+    rollups: &Arc<Rollups>,
+    mut f: Filter,
+    rule: &hotline_analytics::warning::Rule,
+) -> Result<Vec<WarningView>, ApiError> {
+    let to = f.to.unwrap_or_else(|| today(hotline));
+    let span = i64::from(rule.window_days + rule.history_days);
+    let first = to - Duration::days(span - 1);
+    f.from = Some(first);
+    f.to = Some(to);
+    let (rows, all) = hotline
+        .db
+        .run(move |c| Ok::<_, ApiError>((read::series(c, &f)?, categories::list(c)?)))
+        .await?;
+    let tops = top_levels(&all);
+    let days = usize::try_from(span).unwrap_or(0);
+    let mut series: HashMap<(String, String), Vec<u32>> = HashMap::new();
+    for (category, area, day, n) in rows {
+        let Ok(d) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") else {
+            continue;
+        };
+        let Ok(i) = usize::try_from((d - first).num_days()) else {
+            continue;
+        };
+        let top = tops.get(&category).map(|t| t.0.clone()).unwrap_or_default();
+        let counts = series.entry((top, area)).or_insert_with(|| vec![0; days]);
+        if let Some(slot) = counts.get_mut(i) {
+            *slot = slot.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+        }
+    }
+    let areas = rollups.areas();
+    let names: HashMap<String, String> = tops.values().cloned().collect();
+    let window = i64::from(rule.window_days);
+    let mut out: Vec<WarningView> = series
+        .into_iter()
+        .filter_map(|((category, area), counts)| {
+            let w = hotline_analytics::warning::check(&counts, first, rule)?;
+            Some(WarningView {
+                category: names.get(&category).cloned().unwrap_or_else(|| "未分类".into()),
+                area: if area.is_empty() { "未定位".into() } else { name_of(&areas, &area) },
+                category_id: category,
+                area_id: area,
+                from: to - Duration::days(window - 1),
+                to,
+                series: counts,
+                level_label: w.level.label_zh().to_owned(),
+                warning: w,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.warning
+            .z
+            .total_cmp(&a.warning.z)
+            .then(a.category_id.cmp(&b.category_id))
+            .then(a.area_id.cmp(&b.area_id))
+    });
+    Ok(out)
+}
+
+/// The addresses of the leaders who oversee `area` (their unit's subtree holds it; a leader of
+/// the whole tree oversees every area), sorted.
+fn leaders_of(
+    conn: &mut hotline_core::DbConn,
+    area: &str,
+) -> Result<Vec<String>, hotline_core::StoreError> {
+    use hotline_core::domain::Role;
+    use hotline_core::store::{units, users};
+    let area: Option<hotline_core::ids::UnitId> = area.parse().ok();
+    let mut out = Vec::new();
+    for u in users::list(conn, None)? {
+        let Some(email) = u.email.clone() else { continue };
+        if !u.active || u.role != Role::Leader {
+            continue;
+        }
+        let unit = units::get(conn, u.unit_id)?;
+        let covers = hotline_core::scope::is_tree_root(&unit.path)
+            || area.is_some_and(|a| {
+                units::get(conn, a).is_ok_and(|au| au.path.starts_with(&unit.path))
+            });
+        if covers {
+            out.push(email);
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Queues one e-mail per new warning (a category × area × window end is told once, whatever
+/// the nodes) to the leaders who oversee its area; returns how many were queued.
+pub async fn notify_warnings(
+    hotline: &Hotline,
+    rollups: &Arc<Rollups>,
+    notices: &hotline_dispatch::mail::notices::Notices,
+) -> Result<usize, ApiError> {
+    use hotline_dispatch::mail::outbox::{self, NewMessage};
+    let to = today(hotline);
+    let f = Filter {
+        to: Some(to),
+        ..Filter::default()
+    };
+    let rule = hotline_analytics::warning::Rule::default();
+    let found = warnings(hotline, rollups, f, &rule).await?;
+    if found.is_empty() {
+        return Ok(0);
+    }
+    let domain = notices.domain().to_owned();
+    let link = notices.link("/dashboard");
+    let now = hotline.now.get();
+    Ok(hotline
+        .db
+        .write(move |c| {
+            let mut messages = Vec::new();
+            for w in &found {
+                let recipients = leaders_of(c, &w.area_id)?;
+                if recipients.is_empty() {
+                    continue;
+                }
+                let mut body = format!(
+                    "未诉先办预警（{}）\n\n{} · {}：{} 至 {} 共 {} 件诉求，按前 {} 天的规律预计约 {:.1} 件（{:.1} 倍，z = {:.1}）。\n\n近 {} 天每日件数：{}\n",
+                    w.level_label,
+                    w.area,
+                    w.category,
+                    w.from,
+                    w.to,
+                    w.warning.observed,
+                    rule.history_days,
+                    w.warning.expected,
+                    w.warning.ratio,
+                    w.warning.z,
+                    w.series.len(),
+                    w.series.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+                );
+                if let Some(l) = &link {
+                    body.push_str(&format!("\n领导驾驶舱：{l}\n"));
+                }
+                messages.push(NewMessage {
+                    dedupe_key: format!("warning:{}:{}:{}", w.category_id, w.area_id, w.to),
+                    kind: "early_warning",
+                    ticket_id: None,
+                    unit_id: w.area_id.parse().ok(),
+                    recipients,
+                    subject: format!("【未诉先办预警·{}】{} {}", w.level_label, w.area, w.category),
+                    body,
+                });
+            }
+            outbox::enqueue(c, messages, &domain, now)
+        })
+        .await
+        .map_err(ApiError::from)?)
+}
+
+/// How often each node looks for new warnings to tell (the outbox's keys make it once).
+const WARNING_POLL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Tells leaders of new warnings until the task is dropped.
+pub async fn run_warning_notices(
+    hotline: Hotline,
+    rollups: Arc<Rollups>,
+    notices: Arc<hotline_dispatch::mail::notices::Notices>,
+) {
+    let mut tick = tokio::time::interval(WARNING_POLL);
+    loop {
+        tick.tick().await;
+        match notify_warnings(&hotline, &rollups, &notices).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(messages = n, "early warnings sent to leaders"),
+            Err(e) => tracing::warn!(error = %e, "early-warning notices failed"),
+        }
+    }
+}

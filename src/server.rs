@@ -242,6 +242,13 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
     let rollups = hotline_analytics::keeper::Rollups::new(hotline.db.clone(), hotline.time.clone())
         .context("cannot load the org tree for analytics")?;
     let analytics = tokio::spawn(rollups.clone().follow(hotline.bus.clone()));
+    let warning_notices = notices(settings)?.map(|n| {
+        tokio::spawn(crate::analytics::run_warning_notices(
+            hotline.clone(),
+            rollups.clone(),
+            n,
+        ))
+    });
     let rollups = web::Data::from(rollups);
     let sweeper = tokio::spawn(crate::dispatching::run_sweeper(
         hotline.clone(),
@@ -311,6 +318,9 @@ pub async fn serve(settings: &Settings, hotline: Hotline) -> anyhow::Result<()> 
     sweeper.abort();
     keeper.abort();
     analytics.abort();
+    if let Some(t) = warning_notices {
+        t.abort();
+    }
     console_at_stop.stop(live, &hotline).await;
     // Requests that finished during shutdown may have committed events: number them now.
     if let Err(e) = hotline.bus.sequence_now(&hotline.db).await {

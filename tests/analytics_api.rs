@@ -204,6 +204,29 @@ async fn analytics_api(backend: Backend) {
     let (s, _, _) = download(a2.clone(), "/api/v1/analytics/export/tickets.csv".into()).await;
     assert_eq!(s, 403);
 
+    // Pictures: the map as SVG (XML with the district names and a legend) and PNG, the charts.
+    let (s, _, svg) = download(leader.clone(), "/api/v1/analytics/heatmap.svg?level=street".into()).await;
+    assert_eq!(s, 200);
+    let svg = String::from_utf8(svg).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("the map is XML");
+    let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+    assert!(texts.iter().any(|t| t.contains("A2区")), "{texts:?}");
+    assert!(texts.iter().any(|t| t.contains("诉求件数")), "the legend: {texts:?}");
+    let (s, _, png) = download(leader.clone(), "/api/v1/analytics/heatmap.png?kind=hex&resolution=8".into()).await;
+    assert_eq!(s, 200);
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    for chart in ["trend.svg", "rates.svg?group=unit&rate=response"] {
+        let (s, _, svg) = download(leader.clone(), format!("/api/v1/analytics/charts/{chart}")).await;
+        assert_eq!(s, 200, "{chart}");
+        roxmltree::Document::parse(std::str::from_utf8(&svg).unwrap()).expect(chart);
+    }
+    let (s, _, svg) = download(leader.clone(), "/api/v1/analytics/charts/rates.svg".into()).await;
+    assert!(s == 200 && String::from_utf8(svg).unwrap().contains("A2区"));
+    let (s, w) = leader.get("/api/v1/analytics/warnings").await;
+    assert_eq!(s, 200, "{w}");
+    assert!(w["warnings"].as_array().unwrap().is_empty(), "four tickets are no burst: {w}");
+    assert_eq!(w["rule"]["window_days"], 3);
+
     // Scope: A2区's administrator sees A2区's figures only; a handler sees none.
     let mine = counts_by_name(&geojson_of(&a2admin, "/api/v1/analytics/heatmap/areas").await);
     assert_eq!((mine["A2区"], mine["A5区"]), (3, 0), "{mine:?}");
@@ -225,6 +248,9 @@ async fn analytics_api(backend: Backend) {
         ("/api/v1/analytics/heatmap/hex?resolution=12", "resolution"),
         ("/api/v1/analytics/heatmap/areas?level=planet", "level"),
         ("/api/v1/analytics/rates?group=stars", "group"),
+        ("/api/v1/analytics/heatmap.svg?kind=dots", "kind"),
+        ("/api/v1/analytics/charts/rates.svg?rate=happiness", "rate"),
+        ("/api/v1/analytics/warnings?to=yesterday", "to"),
     ] {
         let (s, e) = leader.get(path).await;
         assert!((400..500).contains(&s), "{path}: {s} {e}");
@@ -258,7 +284,7 @@ async fn analytics_api(backend: Backend) {
 
     // The OpenAPI document lists the analytics endpoints.
     let doc: Value = app.http().get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
-    for path in ["summary", "trend", "rates", "heatmap/hex", "heatmap/areas", "hot-issues", "export/{file}"] {
+    for path in ["summary", "trend", "rates", "heatmap/hex", "heatmap/areas", "hot-issues", "export/{file}", "warnings", "heatmap.{format}", "charts/{chart}"] {
         assert!(
             doc["paths"].get(format!("/api/v1/analytics/{path}")).is_some(),
             "{path} is in the OpenAPI document"

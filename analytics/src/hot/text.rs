@@ -161,6 +161,13 @@ pub(crate) struct Analysed {
     pub(crate) places: Vec<Place>,
 }
 
+/// How rare a word is in general Chinese: ln(total / frequency) over jieba's dictionary (whose
+/// frequencies sum to about 6.0e7); a word jieba does not know counts as seen once.
+pub(crate) fn background_idf(word: &str) -> f64 {
+    const DICTIONARY_TOTAL: f64 = 60_101_964.0;
+    (DICTIONARY_TOTAL / JIEBA.suggest_freq(word).max(1) as f64).ln()
+}
+
 /// Segments `text` and keeps what can tell one matter from another. The words that make up a
 /// place name are not terms: the place is compared on its own (see `places`), so that two
 /// different matters at one compound do not look alike through the compound's name.

@@ -81,6 +81,8 @@ pub(crate) fn build(appeals: &[&Appeal], params: &Params) -> Corpus {
         }
     }
     let n = appeals.len() as f64;
+    let mode = std::env::var("IDFMODE").unwrap_or_default();
+    let bg: Vec<f64> = vocab.iter().map(|w| super::text::background_idf(w)).collect();
     let place_base = u32::try_from(vocab.len()).unwrap_or(u32::MAX);
     let place_count = place_ids.iter().flatten().flatten().max().map_or(0, |m| m + 1);
     let unit_base = place_base.saturating_add(place_count);
@@ -94,7 +96,16 @@ pub(crate) fn build(appeals: &[&Appeal], params: &Params) -> Corpus {
             let mut text: Sparse = tf
                 .into_iter()
                 .map(|(id, count)| {
-                    let idf = (1.0 + n / df[id as usize] as f64).ln();
+                    let b = (1.0 + n / df[id as usize] as f64).ln();
+                    let d = df[id as usize] as f64;
+                    let idf = match mode.as_str() {
+                        "bg" => bg[id as usize],
+                        "bgxb" => bg[id as usize] * b,
+                        "bgdamp" => bg[id as usize] * if d < 2.0 { 0.5 } else { 1.0 },
+                        "bgsq" => bg[id as usize].powi(2),
+                        "bgsqdamp" => bg[id as usize].powi(2) * if d < 2.0 { 0.5 } else { 1.0 },
+                        _ => b,
+                    };
                     (id, (1.0 + count.ln().max(0.0)) * idf)
                 })
                 .collect();

@@ -76,6 +76,11 @@ impl Notices {
         })
     }
 
+    /// The domain of the Message-IDs (other modules queue their own messages with it).
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
     pub fn link(&self, path: &str) -> Option<String> {
         self.site_url.as_ref().map(|u| format!("{u}{path}"))
     }
