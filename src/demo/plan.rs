@@ -46,6 +46,10 @@ pub struct TicketPlan {
     pub below: Option<String>,
     pub other: String,
     pub script: Script,
+    /// Where the appeal is (latitude, longitude), inside the area of the street or district its
+    /// text names; None for a third of them (their area comes from the text) and for appeals
+    /// that name no district.
+    pub position: Option<(f64, f64)>,
 }
 
 pub struct Plan {
@@ -188,6 +192,36 @@ pub fn build(h: &Hotline) -> anyhow::Result<Plan> {
             .collect()
     };
 
+    let shapes: std::collections::HashMap<String, geo::MultiPolygon<f64>> =
+        hotline_dispatch::places::areas::load(&mut conn)?
+            .into_iter()
+            .collect();
+    let code_to_id: std::collections::HashMap<&str, String> = all_units
+        .iter()
+        .map(|u| (u.code.as_str(), u.id.to_string()))
+        .collect();
+    let position = |i: usize, code: &str| -> Option<(f64, f64)> {
+        use geo::{BoundingRect, Contains};
+        let shape = shapes.get(code_to_id.get(code)?)?;
+        let rect = shape.bounding_rect()?;
+        // A fixed spread (no randomness: the demo is the same every time), inside the shape.
+        for k in 0..8 {
+            #[allow(clippy::cast_precision_loss)]
+            let (fx, fy) = (
+                ((i * 37 + k * 11) % 97) as f64 / 97.0,
+                ((i * 53 + k * 29) % 89) as f64 / 89.0,
+            );
+            let p = geo::Point::new(
+                rect.min().x + fx * rect.width(),
+                rect.min().y + fy * rect.height(),
+            );
+            if shape.contains(&p) {
+                return Some((p.y(), p.x()));
+            }
+        }
+        None
+    };
+
     let replies = read(super::REPLIES_CSV, true)?;
     let messages = read(super::MESSAGES_CSV, false)?;
     let hot = read(super::HOT_CSV, false)?;
@@ -218,6 +252,14 @@ pub fn build(h: &Hotline) -> anyhow::Result<Plan> {
     for (i, (a, mut script)) in chosen.into_iter().enumerate() {
         let text = format!("{}{}", a.title, a.detail);
         let district = districts.iter().find(|d| text.contains(&d.name)).copied();
+        let named_street = district.and_then(|d| {
+            streets_of(d)
+                .into_iter()
+                .find(|s| text.contains(&s.name))
+                .map(|s| s.code.clone())
+        });
+        let place = named_street.or_else(|| district.map(|d| d.code.clone()));
+        let at = place.as_deref().filter(|_| i % 3 != 2).and_then(|c| position(i, c));
         let (main, below) = match district {
             Some(d) => {
                 let streets = streets_of(d);
@@ -272,6 +314,7 @@ pub fn build(h: &Hotline) -> anyhow::Result<Plan> {
             below,
             other,
             script,
+            position: at,
         });
     }
     Ok(Plan { tickets })

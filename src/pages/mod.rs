@@ -22,6 +22,7 @@ mod rules;
 mod suggest;
 mod time_rules;
 mod wallboard;
+mod dashboard;
 mod workbench;
 
 use actix_web::http::StatusCode;
@@ -87,6 +88,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("console.html", include_str!("templates/console.html")),
     ("wallboard.html", include_str!("templates/wallboard.html")),
+    ("dashboard.html", include_str!("templates/dashboard.html")),
     ("workbench.html", include_str!("templates/workbench.html")),
     ("knowledge.html", include_str!("templates/knowledge.html")),
     (
@@ -162,6 +164,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console", web::get().to(agent_console::page))
         .route("/console/answers", web::get().to(answers::fragment))
         .route("/wallboard", web::get().to(wallboard::page))
+        .route("/dashboard", web::get().to(dashboard::page))
         .route("/workbench", web::get().to(workbench::page))
         .route("/static/live.js", web::get().to(live::script))
         .service(

@@ -31,6 +31,14 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'
     style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; \
     base-uri 'none'";
 
+/// A fraction as a percentage with one decimal (`75.0%`), or `—` when there is none.
+fn percent(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{:.1}%", x * 100.0),
+        _ => "—".to_owned(),
+    }
+}
+
 /// The templates of every page, compiled once at start-up.
 pub struct PageEnv {
     env: Environment<'static>,
@@ -45,6 +53,7 @@ impl PageEnv {
         let mut env = Environment::new();
         env.set_formatter(format_value);
         env.add_filter("time", time);
+        env.add_filter("percent", percent);
         env.add_filter("status_label", label::<Status>(Status::label_zh));
         env.add_filter(
             "appeal_type_label",
@@ -161,6 +170,8 @@ pub struct PageUser {
     pub can_watch_wallboard: bool,
     /// Works a handling unit's queues (单位工作台): unit handlers and unit administrators.
     pub works_in_unit: bool,
+    /// Reads the leaders' dashboard (领导驾驶舱).
+    pub can_read_analytics: bool,
 }
 
 impl PageUser {
@@ -179,6 +190,7 @@ impl PageUser {
             can_read_rules: role_permits(role, Permission::ReadRoutingRules),
             can_watch_wallboard: matches!(role, Role::Dispatcher | Role::Leader),
             works_in_unit: matches!(role, Role::UnitHandler | Role::UnitAdmin),
+            can_read_analytics: role_permits(role, Permission::ReadAnalytics),
         }
     }
 }
