@@ -1,28 +1,36 @@
 //! Hot-issue mining (热点问题挖掘): groups of recent appeals about the same matter at the same
 //! place, ranked by how many there are, how fast they are coming in and how much the public
-//! backs them.
+//! backs them. Pure computation: no I/O, no database.
 //!
 //! How it works, in order:
-//! 1. Only appeals inside the window `[now − window, now]` are considered; they are sorted by id
-//!    so that the result does not depend on the caller's order.
-//! 2. Each appeal is segmented with jieba. Stop words and appeal boilerplate (您好, 领导, 希望,
-//!    问题, 相关部门...) are dropped, and place names that jieba cuts into fragments are rebuilt
-//!    (魅力|之|城|小区 → 魅力之城小区, A|市 → A市) from their endings (小区, 苑, 园, 路, 学院, 村,
-//!    区, 县...).
-//! 3. Every appeal becomes a TF-IDF vector; a title word counts `title_weight` times.
-//! 4. Pairs sharing a distinctive term (found through an inverted index, not all pairs) get the
-//!    similarity `cosine + place_bonus` when they name the same fine place (compound, road,
-//!    school...), `+ unit_bonus` when they were located in the same area unit.
-//! 5. Two appeals that name incompatible places (different compounds, districts or cities, or
-//!    different known area units) can never be in one cluster: the same matter at two places is
-//!    two issues.
-//! 6. Average-linkage agglomerative clustering merges groups while their mean pairwise
-//!    similarity is at least `threshold`.
-//! 7. Clusters with at least `min_members` appeals become hot issues, ranked by
+//! 1. Only appeals inside the window `[now − window, now]` count; they are sorted by id so that
+//!    the result does not depend on the caller's order.
+//! 2. Each title and detail is segmented with jieba (one dictionary per process). Stop words and
+//!    appeal boilerplate (您好, 领导, 希望, 问题, 相关部门, 市民...) are dropped. Place names that
+//!    jieba cuts into fragments are rebuilt from their endings (魅力|之|城|小区 → 魅力之城小区,
+//!    劳动|东路, A5|区), at five levels: site (小区, 苑, 园, 学院, 村...), road, 街道/镇, district
+//!    and city. The words of a place are not text terms: the place is compared on its own.
+//! 3. Similarity of two appeals a, b:
+//!    `cos(tfidf a, tfidf b) + place_bonus · cos(places a, places b) + unit_bonus · [same unit]`.
+//!    TF is sublinear, a title word counting `title_weight` times; IDF comes from general Chinese
+//!    (jieba's dictionary frequencies), not from the batch, because a hot issue's own words are
+//!    frequent in the batch precisely because it is hot. The place vector holds the sites and
+//!    roads the appeal shares with other appeals (variants such as 万科魅力之城小区 and 魅力之城
+//!    are one place; a road counts 0.3 of a site).
+//! 4. Two appeals that name incompatible places (at some level both name places and none
+//!    agree: different compounds, roads, districts or cities), or that were located in different
+//!    area units, are never in one cluster: the same matter at two places is two issues. Pass
+//!    area units of one level (e.g. the community), or leave them out.
+//! 5. Candidate pairs come from an inverted index over each appeal's heaviest words and its
+//!    places, not from all pairs. Average-linkage agglomerative clustering then merges groups
+//!    while their exact mean pairwise similarity is at least `threshold`; since the similarity
+//!    is a dot product, that mean is one dot product of the groups' summed vectors.
+//! 6. Clusters with at least `min_members` (and at least 2) appeals become hot issues, ranked by
 //!    [`score`]: `ln(1 + volume) + growth_weight · ln(growth) + reaction_weight · ln(1 + likes)`,
-//!    with [`growth`] the smoothed ratio of the recent half of the window to the earlier half.
+//!    [`growth`] being `(recent half + 1) / (earlier half + 1)` of the window.
 
 mod cluster;
+mod lexicon;
 mod places;
 mod rank;
 mod text;
@@ -61,27 +69,20 @@ pub struct Params {
     pub window: Duration,
     /// How many times a title occurrence of a word counts against one in the detail. Default 3.
     pub title_weight: f64,
-    /// A detail word `lead_chars` characters in counts half, one twice as far a third (see the
-    /// term weights in `vectors`). Default 150.
-    pub lead_chars: f64,
-    /// How much a dictionary word inside a longer word counts (油烟 inside 油烟味), against the
-    /// word itself. Default 0.5.
-    pub inner_weight: f64,
-    /// Added to the similarity of two appeals that name the same fine place. Default 0.2.
+    /// Weight of the place part of the similarity (the cosine of the sites and roads two appeals
+    /// name). Less than `threshold`, so that a shared place alone never makes an issue; 0.2
+    /// means two appeals at one compound need a text similarity of only 0.05. Default 0.2.
     pub place_bonus: f64,
     /// Added to the similarity of two appeals located in the same area unit. Default 0.05.
     pub unit_bonus: f64,
-    /// Only the first this many characters of a detail are read: the matter is stated early and
-    /// long complaints would otherwise dominate the time. Default 1000.
+    /// Only the first this many characters of a detail are read: the matter is stated early, and
+    /// long complaints would otherwise dominate the time. Default 500.
     pub detail_chars: usize,
-    /// Candidate pairs are appeals sharing one of their this many heaviest terms. Default 12.
+    /// Candidate pairs are appeals sharing one of their this many heaviest words (or a place).
+    /// Default 8.
     pub block_terms: usize,
-    /// A term among the heaviest of more than this share of the appeals is not used to find
-    /// candidate pairs (it still counts in the cosine). Default 0.2.
-    pub max_df_share: f64,
-    /// ...unless it is among the heaviest of at most this many appeals, which keeps small
-    /// batches exact. Default 200.
-    pub min_df_cap: usize,
+    /// An appeal is paired with at most this many others per shared word or place. Default 100.
+    pub block_window: usize,
     /// Weight of ln(growth) in the score. Default 0.5.
     pub growth_weight: f64,
     /// Weight of ln(1 + likes) in the score. Default 0.5.
@@ -99,14 +100,11 @@ impl Default for Params {
             min_members: 2,
             window: Duration::days(30),
             title_weight: 3.0,
-            lead_chars: 150.0,
-            inner_weight: 0.5,
             place_bonus: 0.2,
             unit_bonus: 0.05,
-            detail_chars: 1000,
-            block_terms: 12,
-            max_df_share: 0.2,
-            min_df_cap: 200,
+            detail_chars: 500,
+            block_terms: 8,
+            block_window: 100,
             growth_weight: 0.5,
             reaction_weight: 0.5,
             keywords: 8,
@@ -142,37 +140,31 @@ pub struct HotIssue {
 /// Mines the hot issues among `appeals` at `now`, best first.
 pub fn mine(appeals: &[Appeal], now: DateTime<Utc>, params: &Params) -> Vec<HotIssue> {
     let start = now - params.window;
-    let mut recent: Vec<&Appeal> =
-        appeals.iter().filter(|a| a.at >= start && a.at <= now).collect();
+    let mut recent: Vec<&Appeal> = appeals
+        .iter()
+        .filter(|a| a.at >= start && a.at <= now)
+        .collect();
     recent.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.at.cmp(&b.at)));
-    if recent.len() < params.min_members.max(1) {
+    if recent.len() < params.min_members.max(2) {
         return Vec::new();
     }
-    let t0 = std::time::Instant::now();
     let corpus = vectors::build(&recent, params);
-    eprintln!("build {:?}", t0.elapsed());
     let docs = &corpus.docs;
     let compatible = |i: usize, j: usize| {
         let units_differ =
             matches!((&recent[i].place, &recent[j].place), (Some(a), Some(b)) if a != b);
         !units_differ && !docs[i].keys.conflict(&docs[j].keys)
     };
-    let neighbours: Vec<(usize, usize)> = vectors::candidate_pairs(&corpus, params)
+    // Two clusters whose average similarity reaches the threshold have at least one cross pair
+    // that reaches it, so linking only those pairs loses no merge and keeps the graph sparse.
+    let links: Vec<(usize, usize)> = vectors::candidate_pairs(&corpus, params)
         .into_iter()
-        .filter(|&(i, j)| compatible(i, j))
+        .filter(|&(i, j)| {
+            compatible(i, j) && vectors::dot(&docs[i].joint, &docs[j].joint) >= params.threshold
+        })
         .collect();
-    eprintln!("pairs {} {:?}", neighbours.len(), t0.elapsed());
-    if std::env::var("HOTDBG").is_ok() {
-        for (i, j) in (0..docs.len()).flat_map(|i| (i + 1..docs.len()).map(move |j| (i, j))) {
-            let t = vectors::dot(&docs[i].text, &docs[j].text);
-            let all = vectors::dot(&docs[i].joint, &docs[j].joint);
-            if all > -1.0 { eprintln!("{} {} text {:.3} all {:.3}", recent[i].id, recent[j].id, t, all); }
-        }
-        for (a, d) in recent.iter().zip(docs) { eprintln!("{} {:?} {:?}", a.id, d.places.iter().map(|p| &p.name).collect::<Vec<_>>(), d.keys); }
-    }
     let joint: Vec<&[(u32, f64)]> = docs.iter().map(|d| d.joint.as_slice()).collect();
-    let clusters = cluster::average_linkage(&joint, &neighbours, params.threshold, compatible);
-    eprintln!("cluster {:?}", t0.elapsed());
+    let clusters = cluster::average_linkage(&joint, &links, params.threshold, compatible);
     let mut issues: Vec<HotIssue> = clusters
         .iter()
         .filter(|c| c.len() >= params.min_members.max(2))

@@ -189,10 +189,10 @@ pub fn replay_facts(
     let mut out = Vec::new();
     let mut state: Option<Ticket> = None;
     for e in history {
-        if state.as_ref().is_some_and(|t| t.id != e.ticket_id) {
-            if let Some(t) = state.take() {
-                out.push(facts::fact_of(&t, areas, calendar));
-            }
+        if state.as_ref().is_some_and(|t| t.id != e.ticket_id)
+            && let Some(t) = state.take()
+        {
+            out.push(facts::fact_of(&t, areas, calendar));
         }
         state = Some(
             ticket::apply(state, e)

@@ -100,13 +100,14 @@ pub async fn page(
         .or_page(&caller)?;
     let me = PageUser::of(&caller);
     let wall = q.wall.as_deref() == Some("1");
+    if let Some(part) = q.part.as_deref().filter(|p| *p != "today") {
+        return Err(ApiError::not_found(&format!("part {part}"))).or_page(&caller);
+    }
     if q.part.as_deref() == Some("today") {
-        return pages.render_live(
+        return pages.render(
             StatusCode::OK,
-            "dashboard.html",
-            &["today"],
-            Some("today"),
-            context! { me, today, at => now, wall },
+            "dashboard_today.html",
+            context! { today, at => now },
         );
     }
     let params = Params {
@@ -161,11 +162,9 @@ pub async fn page(
         .await
         .or_page(&caller)?;
     let ranked: Vec<_> = units.into_iter().filter(|l| l.rank > 0).take(10).collect();
-    pages.render_live(
+    pages.render(
         StatusCode::OK,
         "dashboard.html",
-        &["today"],
-        None,
         context! {
             me,
             seq,

@@ -89,6 +89,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("console.html", include_str!("templates/console.html")),
     ("wallboard.html", include_str!("templates/wallboard.html")),
     ("dashboard.html", include_str!("templates/dashboard.html")),
+    (
+        "dashboard_today.html",
+        include_str!("templates/dashboard_today.html"),
+    ),
     ("workbench.html", include_str!("templates/workbench.html")),
     ("knowledge.html", include_str!("templates/knowledge.html")),
     (

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A real SMTP server for the notice tests: aiosmtpd on 127.0.0.1:PORT, writing every message
 it accepts to DIR as N.json: the envelope ("mail_from", "rcpt_tos"), the raw message ("data"),
+"attachments" (file name, type, size, first bytes),
 and, decoded by Python's email package, "subject", "to", "message_id" and the text "body".
 Prints "ready PORT" once it listens; runs until killed. Needs `python3 -m pip install aiosmtpd`.
 """
@@ -12,6 +13,28 @@ import sys
 import time
 
 from aiosmtpd.controller import Controller
+
+
+def body_of(message):
+    """The text body: the whole message, or the plain-text part of a multipart one."""
+    if message.is_multipart():
+        part = message.get_body(preferencelist=("plain",))
+        return part.get_content() if part is not None else ""
+    return message.get_content()
+
+
+def attachments_of(message):
+    """Each attached file: its name, type, size and its bytes in hex (the first 8)."""
+    out = []
+    for part in message.iter_attachments():
+        data = part.get_payload(decode=True) or b""
+        out.append({
+            "filename": part.get_filename(),
+            "content_type": part.get_content_type(),
+            "size": len(data),
+            "head": data[:8].hex(),
+        })
+    return out
 
 
 class Sink:
@@ -30,7 +53,8 @@ class Sink:
             "subject": str(message["Subject"]),
             "to": str(message["To"]),
             "message_id": str(message["Message-ID"]),
-            "body": message.get_content(),
+            "body": body_of(message),
+            "attachments": attachments_of(message),
         }
         path = os.path.join(self.directory, f"{self.count:06d}.json")
         tmp = path + ".tmp"

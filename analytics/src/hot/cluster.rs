@@ -46,7 +46,10 @@ struct Group {
 /// Σ over all cross pairs of the pair's dot product, which is the dot product of the sums.
 fn cross(a: &FxHashMap<u32, f64>, b: &FxHashMap<u32, f64>) -> f64 {
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    small.iter().filter_map(|(k, v)| large.get(k).map(|w| v * w)).sum()
+    small
+        .iter()
+        .filter_map(|(k, v)| large.get(k).map(|w| v * w))
+        .sum()
 }
 
 /// Clusters the items whose similarity is the dot product of their `vectors`. Two clusters are
@@ -66,7 +69,12 @@ pub(crate) fn average_linkage(
     let mut groups: Vec<Option<Group>> = vectors
         .iter()
         .enumerate()
-        .map(|(i, v)| Some(Group { members: vec![i], sum: v.iter().copied().collect() }))
+        .map(|(i, v)| {
+            Some(Group {
+                members: vec![i],
+                sum: v.iter().copied().collect(),
+            })
+        })
         .collect();
     let mut links: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut heap = BinaryHeap::new();
@@ -77,7 +85,11 @@ pub(crate) fn average_linkage(
             if let (Some(a), Some(b)) = (&groups[i], &groups[j]) {
                 let average = cross(&a.sum, &b.sum);
                 if average >= threshold {
-                    heap.push(Merge { average, a: i, b: j });
+                    heap.push(Merge {
+                        average,
+                        a: i,
+                        b: j,
+                    });
                 }
             }
         }
@@ -86,14 +98,21 @@ pub(crate) fn average_linkage(
         let (Some(left), Some(right)) = (&groups[a], &groups[b]) else {
             continue;
         };
-        if !left.members.iter().all(|&i| right.members.iter().all(|&j| compatible(i, j))) {
+        if !left
+            .members
+            .iter()
+            .all(|&i| right.members.iter().all(|&j| compatible(i, j)))
+        {
             continue;
         }
         let (Some(left), Some(right)) = (groups[a].take(), groups[b].take()) else {
             continue;
         };
-        let (mut big, small) =
-            if left.sum.len() >= right.sum.len() { (left, right) } else { (right, left) };
+        let (mut big, small) = if left.sum.len() >= right.sum.len() {
+            (left, right)
+        } else {
+            (right, left)
+        };
         for (k, v) in small.sum {
             *big.sum.entry(k).or_insert(0.0) += v;
         }
@@ -112,7 +131,11 @@ pub(crate) fn average_linkage(
             let average =
                 cross(&big.sum, &group.sum) / (big.members.len() * group.members.len()) as f64;
             if average >= threshold {
-                heap.push(Merge { average, a: other, b: id });
+                heap.push(Merge {
+                    average,
+                    a: other,
+                    b: id,
+                });
             }
             links[other].push(id);
         }

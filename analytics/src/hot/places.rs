@@ -8,15 +8,22 @@ use super::text::{Level, Place};
 
 /// The levels at which two appeals naming different places cannot be about one matter. The
 /// province is left out: nearly every appeal names the same one in passing.
-pub(crate) const CONFLICT_LEVELS: [Level; 4] = [Level::Fine, Level::Town, Level::County, Level::City];
+pub(crate) const CONFLICT_LEVELS: [Level; 5] = [
+    Level::Site,
+    Level::Road,
+    Level::Town,
+    Level::County,
+    Level::City,
+];
 
 /// The place ids of one appeal, per level of [`CONFLICT_LEVELS`], sorted.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Keys(pub(crate) [Vec<u32>; 4]);
+pub(crate) struct Keys(pub(crate) [Vec<u32>; 5]);
 
 impl Keys {
-    pub(crate) fn fine(&self) -> &[u32] {
-        &self.0[0]
+    /// The ids of the sites and roads.
+    pub(crate) fn fine(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0[0].iter().chain(&self.0[1]).copied()
     }
 
     /// At some level both name places and none of them agree (阳光小区 against 幸福小区, A2区
@@ -58,12 +65,12 @@ pub(crate) fn assign(docs: &[&[Place]]) -> Vec<Vec<Option<u32>>> {
     names.sort_by(|a, b| (a.level, &a.name).cmp(&(b.level, &b.name)));
     names.dedup_by(|a, b| a.level == b.level && a.name == b.name);
     let mut parent: Vec<usize> = (0..names.len()).collect();
-    // Containment is only checked between names sharing the core's first two characters,
-    // found through an index of every two-character window of every fine name: linear in the
-    // number of names instead of quadratic.
+    // Cores are only compared when they share the shorter one's first two characters, found
+    // through an index of every two-character window of every core: linear in the number of
+    // names instead of quadratic.
     let mut windows: FxHashMap<(char, char), Vec<usize>> = FxHashMap::default();
-    for (i, place) in names.iter().enumerate().filter(|(_, p)| p.level == Level::Fine) {
-        let chars: Vec<char> = place.name.chars().collect();
+    for (i, place) in names.iter().enumerate().filter(|(_, p)| p.level.is_fine()) {
+        let chars: Vec<char> = place.core.chars().collect();
         let mut seen: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
         seen.sort_unstable();
         seen.dedup();
@@ -71,7 +78,7 @@ pub(crate) fn assign(docs: &[&[Place]]) -> Vec<Vec<Option<u32>>> {
             windows.entry(key).or_default().push(i);
         }
     }
-    for (i, place) in names.iter().enumerate().filter(|(_, p)| p.level == Level::Fine) {
+    for (i, place) in names.iter().enumerate().filter(|(_, p)| p.level.is_fine()) {
         let mut core = place.core.chars();
         let (Some(first), Some(second)) = (core.next(), core.next()) else {
             continue;
@@ -91,7 +98,12 @@ pub(crate) fn assign(docs: &[&[Place]]) -> Vec<Vec<Option<u32>>> {
         ids.insert((place.level, place.name.as_str()), id);
     }
     docs.iter()
-        .map(|places| places.iter().map(|p| ids.get(&(p.level, p.name.as_str())).copied()).collect())
+        .map(|places| {
+            places
+                .iter()
+                .map(|p| ids.get(&(p.level, p.name.as_str())).copied())
+                .collect()
+        })
         .collect()
 }
 

@@ -17,7 +17,10 @@ pub fn growth(times: &[DateTime<Utc>], now: DateTime<Utc>, window: Duration) -> 
     let start = now - window;
     let middle = now - window / 2;
     let recent = times.iter().filter(|t| **t > middle && **t <= now).count();
-    let earlier = times.iter().filter(|t| **t >= start && **t <= middle).count();
+    let earlier = times
+        .iter()
+        .filter(|t| **t >= start && **t <= middle)
+        .count();
     (recent as f64 + 1.0) / (earlier as f64 + 1.0)
 }
 
@@ -47,14 +50,27 @@ pub(crate) fn describe(
     let mut centre: Vec<(u32, f64)> = centroid.into_iter().collect();
     centre.sort_unstable_by_key(|(id, _)| *id);
     // Most central first: the member closest to the cluster's mean says best what it is about.
-    let mut order: Vec<(usize, f64)> =
-        cluster.iter().map(|&i| (i, dot(&corpus.docs[i].text, &centre))).collect();
-    order.sort_by(|x, y| y.1.total_cmp(&x.1).then_with(|| appeals[x.0].id.cmp(&appeals[y.0].id)));
-    centre.sort_by(|x, y| {
-        y.1.total_cmp(&x.1).then_with(|| corpus.vocab[x.0 as usize].cmp(&corpus.vocab[y.0 as usize]))
+    let mut order: Vec<(usize, f64)> = cluster
+        .iter()
+        .map(|&i| (i, dot(&corpus.docs[i].text, &centre)))
+        .collect();
+    order.sort_by(|x, y| {
+        y.1.total_cmp(&x.1)
+            .then_with(|| appeals[x.0].id.cmp(&appeals[y.0].id))
     });
-    let ranked: Vec<&str> = centre.iter().map(|(id, _)| corpus.vocab[*id as usize].as_str()).collect();
-    let keywords: Vec<String> = ranked.iter().take(params.keywords).map(|s| (*s).to_owned()).collect();
+    centre.sort_by(|x, y| {
+        y.1.total_cmp(&x.1)
+            .then_with(|| corpus.vocab[x.0 as usize].cmp(&corpus.vocab[y.0 as usize]))
+    });
+    let ranked: Vec<&str> = centre
+        .iter()
+        .map(|(id, _)| corpus.vocab[*id as usize].as_str())
+        .collect();
+    let keywords: Vec<String> = ranked
+        .iter()
+        .take(params.keywords)
+        .map(|s| (*s).to_owned())
+        .collect();
 
     let places = label_places(cluster, corpus);
     let mut label_parts = places.clone();
@@ -89,8 +105,8 @@ pub(crate) fn describe(
     }
 }
 
-/// The place words of the label: the most specific coarse place (street, district, city) and the
-/// fine place most members name, each only when at least half of the members name it.
+/// The place words of the label: the most specific coarse place (街道, district, city) and the
+/// site or road most members name, each only when at least half of the members name it.
 fn label_places(cluster: &[usize], corpus: &Corpus) -> Vec<String> {
     let half = cluster.len().div_ceil(2);
     let mut out = Vec::new();
@@ -100,7 +116,11 @@ fn label_places(cluster: &[usize], corpus: &Corpus) -> Vec<String> {
             break;
         }
     }
-    if let Some(name) = best_place(cluster, corpus, Level::Fine, half) {
+    // The site (compound, school) if most members name one, else the road.
+    if let Some(name) = [Level::Site, Level::Road]
+        .into_iter()
+        .find_map(|level| best_place(cluster, corpus, level, half))
+    {
         out.push(name);
     }
     out
@@ -108,7 +128,12 @@ fn label_places(cluster: &[usize], corpus: &Corpus) -> Vec<String> {
 
 /// Among the names at `level`, the one the most members agree with (variants of one compound
 /// count together), then the one most often written exactly so, title mentions counting twice.
-fn best_place(cluster: &[usize], corpus: &Corpus, level: Level, min_support: usize) -> Option<String> {
+fn best_place(
+    cluster: &[usize],
+    corpus: &Corpus,
+    level: Level,
+    min_support: usize,
+) -> Option<String> {
     let mut candidates: Vec<&Place> = cluster
         .iter()
         .flat_map(|&i| corpus.docs[i].places.iter())
@@ -136,7 +161,8 @@ fn best_place(cluster: &[usize], corpus: &Corpus, level: Level, min_support: usi
             best = Some((support, exact, place));
         }
     }
-    best.filter(|(support, _, _)| *support >= min_support).map(|(_, _, p)| p.name.clone())
+    best.filter(|(support, _, _)| *support >= min_support)
+        .map(|(_, _, p)| p.name.clone())
 }
 
 /// The area unit most members were located in, if any was known (ties: the smallest id).

@@ -272,3 +272,67 @@ pub fn list(
         .load(conn)?;
     rows.into_iter().map(Message::try_from).collect()
 }
+
+/// A file a message carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Queues one message with its files (in the caller's transaction); false when its
+/// `dedupe_key` was queued before (nothing is stored then).
+pub fn enqueue_with(
+    conn: &mut DbConn,
+    message: NewMessage<'_>,
+    files: &[NewAttachment],
+    domain: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    use base64::Engine;
+    use crate::scheduler::schema::mail_attachments as a;
+    let key = message.dedupe_key.clone();
+    if enqueue(conn, vec![message], domain, now)? == 0 {
+        return Ok(false);
+    }
+    let id: String = mail_outbox::table
+        .filter(mail_outbox::dedupe_key.eq(&key))
+        .select(mail_outbox::id)
+        .first(conn)?;
+    for (i, f) in files.iter().enumerate() {
+        diesel::insert_into(a::table)
+            .values((
+                a::outbox_id.eq(&id),
+                a::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
+                a::name.eq(&f.name),
+                a::content_type.eq(&f.content_type),
+                a::content.eq(base64::engine::general_purpose::STANDARD.encode(&f.bytes)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(true)
+}
+
+/// The files of the message `id`, in order.
+pub fn attachments(conn: &mut DbConn, id: &str) -> Result<Vec<NewAttachment>, StoreError> {
+    use base64::Engine;
+    use crate::scheduler::schema::mail_attachments as a;
+    let rows: Vec<(String, String, String)> = a::table
+        .filter(a::outbox_id.eq(id))
+        .order(a::position.asc())
+        .select((a::name, a::content_type, a::content))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(name, content_type, content)| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(content)
+                .map_err(|e| StoreError::Corrupt(format!("mail attachment {name}: {e}")))?;
+            Ok(NewAttachment {
+                name,
+                content_type,
+                bytes,
+            })
+        })
+        .collect()
+}

@@ -14,6 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use hotline_core::workflow::Now;
 use hotline_core::{Db, StoreError};
 use lettre::message::header::ContentType;
+use lettre::message::{Attachment, MultiPart, SinglePart};
 use lettre::message::{Mailbox, Mailboxes};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::extension::ClientId;
@@ -111,7 +112,7 @@ impl Sender {
         })
     }
 
-    fn build(&self, m: &Message) -> Result<lettre::Message, String> {
+    fn build(&self, m: &Message, files: &[outbox::NewAttachment]) -> Result<lettre::Message, String> {
         let to: Mailboxes = m
             .recipients
             .join(", ")
@@ -120,17 +121,34 @@ impl Sender {
         let mut b = lettre::Message::builder()
             .from(self.from.clone())
             .subject(m.subject.clone())
-            .message_id(Some(m.message_id.clone()))
-            .header(ContentType::TEXT_PLAIN);
+            .message_id(Some(m.message_id.clone()));
         for mailbox in to {
             b = b.to(mailbox);
         }
-        b.body(m.body.clone()).map_err(|e| e.to_string())
+        if files.is_empty() {
+            return b
+                .header(ContentType::TEXT_PLAIN)
+                .body(m.body.clone())
+                .map_err(|e| e.to_string());
+        }
+        let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(m.body.clone()));
+        for f in files {
+            let kind = ContentType::parse(&f.content_type)
+                .map_err(|e| format!("attachment {}: {e}", f.name))?;
+            parts = parts.singlepart(Attachment::new(f.name.clone()).body(f.bytes.clone(), kind));
+        }
+        b.multipart(parts).map_err(|e| e.to_string())
     }
 
     /// Sends one message; Err(error, permanent) when it was not accepted.
     async fn deliver(&self, m: &Message) -> Result<(), (String, bool)> {
-        let message = self.build(m).map_err(|e| (e, true))?;
+        let id = m.id.clone();
+        let files = self
+            .db
+            .run(move |c| outbox::attachments(c, &id))
+            .await
+            .map_err(|e| (e.to_string(), false))?;
+        let message = self.build(m, &files).map_err(|e| (e, true))?;
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
             Err(e) => Err((e.to_string(), e.is_permanent())),

@@ -38,3 +38,13 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    mail_attachments (outbox_id, position) {
+        outbox_id -> Text,
+        position -> Integer,
+        name -> Text,
+        content_type -> Text,
+        content -> Text,
+    }
+}
