@@ -8,18 +8,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, TestApp};
+use common::Backend;
 use serde_json::{Value, json};
 
-async fn spawn(backend: Backend) -> TestApp {
-    let mut db = common::TestDb::new(backend);
-    common::seed(db.db());
-    let r = hotline::import::areas::import(db.db(), hotline::demo::AREAS_GEOJSON).unwrap();
-    assert!(r.is_ok(), "{r}");
-    db.close();
-    let (child, base) = common::start(&db, &["serve"], &[]);
-    TestApp::new(base, db, child)
-}
 
 async fn geojson_of(api: &common::Api, path: &str) -> geojson::FeatureCollection {
     let res = api
@@ -46,7 +37,10 @@ fn counts_by_name(fc: &geojson::FeatureCollection) -> std::collections::BTreeMap
         .iter()
         .map(|f| {
             (
-                f.property("name").and_then(Value::as_str).unwrap().to_owned(),
+                f.property("name")
+                    .and_then(Value::as_str)
+                    .unwrap()
+                    .to_owned(),
                 f.property("count").and_then(Value::as_i64).unwrap(),
             )
         })
@@ -54,7 +48,7 @@ fn counts_by_name(fc: &geojson::FeatureCollection) -> std::collections::BTreeMap
 }
 
 async fn analytics_api(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = common::spawn_with_areas(backend).await;
     let agent = app.login("agent").await;
     let dispatcher = app.login("dispatcher").await;
     let leader = app.login("leader").await;
@@ -62,10 +56,22 @@ async fn analytics_api(backend: Backend) {
     let a2admin = app.login("a2admin").await;
     let mut ids = Vec::new();
     for (title, detail, at) in [
-        ("小区门口路灯不亮", "门口路灯坏了一周。", Some((28.125, 112.975))),
-        ("小区噪音扰民", "夜间施工噪音很大，非常不满。", Some((28.13, 112.98))),
+        (
+            "小区门口路灯不亮",
+            "门口路灯坏了一周。",
+            Some((28.125, 112.975)),
+        ),
+        (
+            "小区噪音扰民",
+            "夜间施工噪音很大，非常不满。",
+            Some((28.13, 112.98)),
+        ),
         ("道路积水", "A5区某路口积水严重。", Some((28.1, 113.05))),
-        ("公积金提取咨询", "A2区桂花坪街道居民，想问公积金怎么提取。", None),
+        (
+            "公积金提取咨询",
+            "A2区桂花坪街道居民，想问公积金怎么提取。",
+            None,
+        ),
     ] {
         let mut body = json!({"appeal_type": "complaint", "title": title, "detail": detail,
             "citizen_phone": "13800138000"});
@@ -97,35 +103,56 @@ async fn analytics_api(backend: Backend) {
     assert_eq!(summary["rates"]["tickets"], 4, "{summary}");
     assert_eq!(summary["rates"]["dispatched"], 1, "{summary}");
     assert_eq!(summary["rates"]["response"], 1.0, "{summary}");
-    assert!(summary["rates"]["satisfaction"].is_null(), "nothing rated yet: {summary}");
+    assert!(
+        summary["rates"]["satisfaction"].is_null(),
+        "nothing rated yet: {summary}"
+    );
     let statuses: Vec<(String, i64)> = summary["by_status"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["key"].as_str().unwrap().to_owned(), c["count"].as_i64().unwrap()))
+        .map(|c| {
+            (
+                c["key"].as_str().unwrap().to_owned(),
+                c["count"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(statuses, [("handling".into(), 1), ("received".into(), 3)]);
 
     // Districts: two positions and one text in A2区, one position in A5区, the rest zero.
     let fc = geojson_of(&leader, "/api/v1/analytics/heatmap/areas?level=district").await;
     let by_name = counts_by_name(&fc);
-    assert_eq!(by_name.len(), 9, "every district with a boundary: {by_name:?}");
+    assert_eq!(
+        by_name.len(),
+        9,
+        "every district with a boundary: {by_name:?}"
+    );
     assert_eq!(by_name["A2区"], 3, "{by_name:?}");
     assert_eq!(by_name["A5区"], 1, "{by_name:?}");
     assert_eq!(by_name.values().sum::<i64>(), 4);
     for f in &fc.features {
         let g = f.geometry.as_ref().unwrap();
         assert!(
-            matches!(g.value, geojson::GeometryValue::Polygon { .. } | geojson::GeometryValue::MultiPolygon { .. }),
+            matches!(
+                g.value,
+                geojson::GeometryValue::Polygon { .. }
+                    | geojson::GeometryValue::MultiPolygon { .. }
+            ),
             "{g:?}"
         );
     }
-    let streets = counts_by_name(&geojson_of(&leader, "/api/v1/analytics/heatmap/areas?level=street").await);
+    let streets =
+        counts_by_name(&geojson_of(&leader, "/api/v1/analytics/heatmap/areas?level=street").await);
     assert_eq!(streets["桂花坪街道"], 3, "{streets:?}");
 
     // Hexagons: the three appeals with a position, each cell a closed ring of 7 positions.
     for res in [5, 7, 9] {
-        let fc = geojson_of(&leader, &format!("/api/v1/analytics/heatmap/hex?resolution={res}")).await;
+        let fc = geojson_of(
+            &leader,
+            &format!("/api/v1/analytics/heatmap/hex?resolution={res}"),
+        )
+        .await;
         let total: i64 = fc
             .features
             .iter()
@@ -153,14 +180,31 @@ async fn analytics_api(backend: Backend) {
     // Rates per unit: A2区 signed its one ticket in time.
     let (s, r) = leader.get("/api/v1/analytics/rates?group=unit").await;
     assert_eq!(s, 200, "{r}");
-    let line = r["lines"].as_array().unwrap().iter().find(|l| l["name"] == "A2区").expect("A2区");
-    assert_eq!((line["rank"].as_i64(), line["rates"]["response"].as_f64()), (Some(1), Some(1.0)), "{r}");
+    let line = r["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "A2区")
+        .expect("A2区");
+    assert_eq!(
+        (line["rank"].as_i64(), line["rates"]["response"].as_f64()),
+        (Some(1), Some(1.0)),
+        "{r}"
+    );
     let (s, r) = leader.get("/api/v1/analytics/rates?group=area").await;
     assert_eq!(s, 200, "{r}");
     let (s, t) = leader.get("/api/v1/analytics/trend").await;
     assert_eq!(s, 200, "{t}");
     assert_eq!(t["days"].as_array().unwrap().len(), 30);
-    assert_eq!(t["days"].as_array().unwrap().iter().map(|d| d["tickets"].as_i64().unwrap()).sum::<i64>(), 4);
+    assert_eq!(
+        t["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["tickets"].as_i64().unwrap())
+            .sum::<i64>(),
+        4
+    );
 
     // Exports with the same filters: CSV (with a BOM) and XLSX, personal data masked.
     let download = |api: common::Api, path: String| async move {
@@ -178,8 +222,11 @@ async fn analytics_api(backend: Backend) {
             .map(|h| h.to_str().unwrap().to_owned());
         (status, disposition, res.bytes().await.unwrap().to_vec())
     };
-    let (s, disposition, csv_bytes) =
-        download(leader.clone(), "/api/v1/analytics/export/tickets.csv".into()).await;
+    let (s, disposition, csv_bytes) = download(
+        leader.clone(),
+        "/api/v1/analytics/export/tickets.csv".into(),
+    )
+    .await;
     assert_eq!(s, 200);
     assert!(disposition.unwrap().contains("tickets-"), "a file name");
     assert!(csv_bytes.starts_with("\u{feff}".as_bytes()));
@@ -187,36 +234,67 @@ async fn analytics_api(backend: Backend) {
     assert_eq!(&reader.headers().unwrap()[0], "工单编号");
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 4);
-    assert!(rows.iter().all(|r| &r[10] == "138****8000"), "phones masked: {rows:?}");
-    assert!(rows.iter().any(|r| &r[8] == "A2区" && &r[7] == "办理中"), "{rows:?}");
-    let (s, _, xlsx) =
-        download(leader.clone(), "/api/v1/analytics/export/rates.xlsx?group=unit".into()).await;
+    assert!(
+        rows.iter().all(|r| &r[10] == "138****8000"),
+        "phones masked: {rows:?}"
+    );
+    assert!(
+        rows.iter().any(|r| &r[8] == "A2区" && &r[7] == "办理中"),
+        "{rows:?}"
+    );
+    let (s, _, xlsx) = download(
+        leader.clone(),
+        "/api/v1/analytics/export/rates.xlsx?group=unit".into(),
+    )
+    .await;
     assert_eq!(s, 200);
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("an XLSX is a zip");
     let mut strings = String::new();
-    std::io::Read::read_to_string(&mut zip.by_name("xl/sharedStrings.xml").unwrap(), &mut strings)
-        .unwrap();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/sharedStrings.xml").unwrap(),
+        &mut strings,
+    )
+    .unwrap();
     let doc = roxmltree::Document::parse(&strings).expect("XML");
     let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
-    assert!(texts.contains(&"满意率") && texts.contains(&"A2区"), "{texts:?}");
-    let (s, _, _) = download(leader.clone(), "/api/v1/analytics/export/tickets.pdf".into()).await;
+    assert!(
+        texts.contains(&"满意率") && texts.contains(&"A2区"),
+        "{texts:?}"
+    );
+    let (s, _, _) = download(
+        leader.clone(),
+        "/api/v1/analytics/export/tickets.pdf".into(),
+    )
+    .await;
     assert_eq!(s, 404);
     let (s, _, _) = download(a2.clone(), "/api/v1/analytics/export/tickets.csv".into()).await;
     assert_eq!(s, 403);
 
     // Pictures: the map as SVG (XML with the district names and a legend) and PNG, the charts.
-    let (s, _, svg) = download(leader.clone(), "/api/v1/analytics/heatmap.svg?level=street".into()).await;
+    let (s, _, svg) = download(
+        leader.clone(),
+        "/api/v1/analytics/heatmap.svg?level=street".into(),
+    )
+    .await;
     assert_eq!(s, 200);
     let svg = String::from_utf8(svg).unwrap();
     let doc = roxmltree::Document::parse(&svg).expect("the map is XML");
     let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
     assert!(texts.iter().any(|t| t.contains("A2区")), "{texts:?}");
-    assert!(texts.iter().any(|t| t.contains("诉求件数")), "the legend: {texts:?}");
-    let (s, _, png) = download(leader.clone(), "/api/v1/analytics/heatmap.png?kind=hex&resolution=8".into()).await;
+    assert!(
+        texts.iter().any(|t| t.contains("诉求件数")),
+        "the legend: {texts:?}"
+    );
+    let (s, _, png) = download(
+        leader.clone(),
+        "/api/v1/analytics/heatmap.png?kind=hex&resolution=8".into(),
+    )
+    .await;
     assert_eq!(s, 200);
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
     for chart in ["trend.svg", "rates.svg?group=unit&rate=response"] {
-        let (s, _, svg) = download(leader.clone(), format!("/api/v1/analytics/charts/{chart}")).await;
+        let (s, _, svg) =
+            download(leader.clone(), format!("/api/v1/analytics/charts/{chart}")).await;
         assert_eq!(s, 200, "{chart}");
         roxmltree::Document::parse(std::str::from_utf8(&svg).unwrap()).expect(chart);
     }
@@ -224,7 +302,10 @@ async fn analytics_api(backend: Backend) {
     assert!(s == 200 && String::from_utf8(svg).unwrap().contains("A2区"));
     let (s, w) = leader.get("/api/v1/analytics/warnings").await;
     assert_eq!(s, 200, "{w}");
-    assert!(w["warnings"].as_array().unwrap().is_empty(), "four tickets are no burst: {w}");
+    assert!(
+        w["warnings"].as_array().unwrap().is_empty(),
+        "four tickets are no burst: {w}"
+    );
     assert_eq!(w["rule"]["window_days"], 3);
 
     // Scope: A2区's administrator sees A2区's figures only; a handler sees none.
@@ -240,8 +321,14 @@ async fn analytics_api(backend: Backend) {
     // Bad parameters are named.
     for (path, field) in [
         ("/api/v1/analytics/summary?from=2026-13-01", "from"),
-        ("/api/v1/analytics/summary?from=2026-11-02&to=2026-11-01", "from"),
-        ("/api/v1/analytics/summary?from=2020-01-01&to=2026-11-01", "from"),
+        (
+            "/api/v1/analytics/summary?from=2026-11-02&to=2026-11-01",
+            "from",
+        ),
+        (
+            "/api/v1/analytics/summary?from=2020-01-01&to=2026-11-01",
+            "from",
+        ),
         ("/api/v1/analytics/summary?type=gossip", "type"),
         ("/api/v1/analytics/summary?channel=fax", "channel"),
         ("/api/v1/analytics/summary?category=nonsense", "category"),
@@ -258,7 +345,10 @@ async fn analytics_api(backend: Backend) {
     }
 
     // Hot issues: two more appeals about the night-time building noise join the first one.
-    for detail in ["晚上十一点还在施工，噪音扰民严重。", "工地夜间施工噪音太大，影响休息。"] {
+    for detail in [
+        "晚上十一点还在施工，噪音扰民严重。",
+        "工地夜间施工噪音太大，影响休息。",
+    ] {
         let (s, t) = agent
             .post(
                 "/api/v1/tickets",
@@ -283,10 +373,31 @@ async fn analytics_api(backend: Backend) {
     assert!(issues[0]["label"].as_str().unwrap().len() > 0);
 
     // The OpenAPI document lists the analytics endpoints.
-    let doc: Value = app.http().get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
-    for path in ["summary", "trend", "rates", "heatmap/hex", "heatmap/areas", "hot-issues", "export/{file}", "warnings", "heatmap.{format}", "charts/{chart}"] {
+    let doc: Value = app
+        .http()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "summary",
+        "trend",
+        "rates",
+        "heatmap/hex",
+        "heatmap/areas",
+        "hot-issues",
+        "export/{file}",
+        "warnings",
+        "heatmap.{format}",
+        "charts/{chart}",
+    ] {
         assert!(
-            doc["paths"].get(format!("/api/v1/analytics/{path}")).is_some(),
+            doc["paths"]
+                .get(format!("/api/v1/analytics/{path}"))
+                .is_some(),
             "{path} is in the OpenAPI document"
         );
     }

@@ -12,36 +12,40 @@ mod common;
 use std::time::Duration;
 
 use browser_support::{Screen, js, nothing_ran, session, sign_in, start_driver, wait_until};
-use common::{Backend, TestApp};
+use common::Backend;
 use serde_json::{Value, json};
 
-async fn spawn() -> TestApp {
-    let mut db = common::TestDb::new(Backend::Sqlite);
-    common::seed(db.db());
-    let r = hotline::import::areas::import(db.db(), hotline::demo::AREAS_GEOJSON).unwrap();
-    assert!(r.is_ok(), "{r}");
-    db.close();
-    let (child, base) = common::start(&db, &["serve"], &[]);
-    TestApp::new(base, db, child)
-}
 
 const PAYLOAD: &str = "<script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\">";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_renders_every_chart_with_data_and_follows_today() {
-    let app = spawn().await;
+    let app = common::spawn_with_areas(Backend::Sqlite).await;
     let agent = app.login("agent").await;
     let dispatcher = app.login("dispatcher").await;
     let a2 = app.login("a2").await;
     let a2_unit = dispatcher.unit("990103").await;
     let a5_unit = dispatcher.unit("990106").await;
-    let places = [(28.125, 112.975), (28.13, 112.98), (28.1, 113.05), (28.19, 113.0)];
+    let places = [
+        (28.125, 112.975),
+        (28.13, 112.98),
+        (28.1, 113.05),
+        (28.19, 113.0),
+    ];
     let mut ids = Vec::new();
-    let titles = ["小区旁工地夜间施工噪音扰民", "工地夜间施工噪音太大", "夜间施工噪音扰民严重"];
+    let titles = [
+        "小区旁工地夜间施工噪音扰民",
+        "工地夜间施工噪音太大",
+        "夜间施工噪音扰民严重",
+    ];
     for i in 0..8 {
         let (lat, lon) = places[i % places.len()];
         // The payload sits in the text that the page shows (a member's title, the details).
-        let title = if i == 0 { format!("{}{PAYLOAD}", titles[0]) } else { titles[i % 3].to_owned() };
+        let title = if i == 0 {
+            format!("{}{PAYLOAD}", titles[0])
+        } else {
+            titles[i % 3].to_owned()
+        };
         let (s, t) = agent
             .post(
                 "/api/v1/tickets",
@@ -55,7 +59,9 @@ async fn the_dashboard_renders_every_chart_with_data_and_follows_today() {
     }
     for (i, id) in ids.iter().enumerate().take(4) {
         let unit = if i % 2 == 0 { &a2_unit } else { &a5_unit };
-        dispatcher.act(id, "dispatch", json!({"main_unit_id": unit})).await;
+        dispatcher
+            .act(id, "dispatch", json!({"main_unit_id": unit}))
+            .await;
     }
     a2.act(&ids[0], "sign", json!({})).await;
     // The rollups follow: wait for the eight tickets.

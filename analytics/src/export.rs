@@ -87,15 +87,17 @@ pub fn to_xlsx(t: &Table, sheet: &str) -> Result<Vec<u8>, XlsxError> {
     ws.set_name(sheet)?;
     let bold = Format::new().set_bold();
     for (c, h) in t.headers.iter().enumerate() {
-        let col = u16::try_from(c).map_err(|_| XlsxError::ParameterError("too many columns".into()))?;
+        let col =
+            u16::try_from(c).map_err(|_| XlsxError::ParameterError("too many columns".into()))?;
         ws.write_string_with_format(0, col, h, &bold)?;
         ws.set_column_width(col, 14)?;
     }
     for (r, row) in t.rows.iter().enumerate() {
-        let at = u32::try_from(r + 1).map_err(|_| XlsxError::ParameterError("too many rows".into()))?;
+        let at =
+            u32::try_from(r + 1).map_err(|_| XlsxError::ParameterError("too many rows".into()))?;
         for (c, v) in row.iter().enumerate() {
-            let col =
-                u16::try_from(c).map_err(|_| XlsxError::ParameterError("too many columns".into()))?;
+            let col = u16::try_from(c)
+                .map_err(|_| XlsxError::ParameterError("too many columns".into()))?;
             match v {
                 // Strings are written as strings: never as formulas, whatever they begin with.
                 Value::Text(s) => ws.write_string(at, col, s)?,
@@ -130,7 +132,10 @@ mod tests {
         assert!(bytes.starts_with("\u{feff}".as_bytes()));
         let text = String::from_utf8(bytes[3..].to_vec()).expect("utf-8");
         let mut r = csv::Reader::from_reader(text.as_bytes());
-        assert_eq!(r.headers().expect("header"), vec!["单位", "工单数", "满意率"]);
+        assert_eq!(
+            r.headers().expect("header"),
+            vec!["单位", "工单数", "满意率"]
+        );
         let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
         assert_eq!(rows[0].iter().collect::<Vec<_>>(), ["A2区", "3", "0.7500"]);
         assert_eq!(&rows[1][0], "'=HYPERLINK(\"x\")");
@@ -140,7 +145,10 @@ mod tests {
     #[test]
     fn xlsx_is_a_zip_workbook() {
         let bytes = to_xlsx(&table(), "三率").expect("xlsx");
-        assert!(bytes.starts_with(b"PK\x03\x04"), "an OOXML package is a zip");
+        assert!(
+            bytes.starts_with(b"PK\x03\x04"),
+            "an OOXML package is a zip"
+        );
         assert!(bytes.len() > 1000);
     }
 }

@@ -16,7 +16,10 @@ use crate::facts::CELL_RESOLUTION;
 pub const RESOLUTIONS: std::ops::RangeInclusive<u8> = 5..=9;
 
 /// Sums stored cells into their parents at `resolution` (5–9); unknown cells are left out.
-pub fn cells_at(stored: &[(i64, i64)], resolution: h3o::Resolution) -> BTreeMap<h3o::CellIndex, i64> {
+pub fn cells_at(
+    stored: &[(i64, i64)],
+    resolution: h3o::Resolution,
+) -> BTreeMap<h3o::CellIndex, i64> {
     let mut out = BTreeMap::new();
     for (cell, n) in stored {
         let Some(cell) = u64::try_from(*cell)
@@ -69,7 +72,10 @@ pub fn hex_collection(cells: &BTreeMap<h3o::CellIndex, i64>) -> FeatureCollectio
         .map(|(cell, n)| {
             let mut props = JsonObject::new();
             props.insert("cell".into(), JsonValue::from(cell.to_string()));
-            props.insert("resolution".into(), JsonValue::from(u8::from(cell.resolution())));
+            props.insert(
+                "resolution".into(),
+                JsonValue::from(u8::from(cell.resolution())),
+            );
             props.insert("count".into(), JsonValue::from(*n));
             feature(Geometry::new((&hexagon(*cell)).into()), props)
         })
@@ -147,7 +153,9 @@ mod tests {
         let b = h3o::LatLng::new(28.1901, 112.9801)
             .expect("valid")
             .to_cell(CELL_RESOLUTION);
-        let far = h3o::LatLng::new(30.0, 114.0).expect("valid").to_cell(CELL_RESOLUTION);
+        let far = h3o::LatLng::new(30.0, 114.0)
+            .expect("valid")
+            .to_cell(CELL_RESOLUTION);
         let stored = [
             (i64::try_from(u64::from(a)).expect("fits"), 2),
             (i64::try_from(u64::from(b)).expect("fits"), 3),
@@ -157,7 +165,10 @@ mod tests {
         let at6 = cells_at(&stored, h3o::Resolution::Six);
         let total: i64 = at6.values().sum();
         assert_eq!(total, 6, "the invalid cell is left out");
-        assert_eq!(at6.get(&a.parent(h3o::Resolution::Six).expect("parent")), Some(&5));
+        assert_eq!(
+            at6.get(&a.parent(h3o::Resolution::Six).expect("parent")),
+            Some(&5)
+        );
         let fc = hex_collection(&at6);
         assert_eq!(fc.features.len(), 2);
         let ring = hexagon(a);

@@ -12,6 +12,6 @@ pub mod keeper;
 pub mod rates;
 pub mod render;
 pub mod schema;
-pub mod store;
 pub mod sentiment;
+pub mod store;
 pub mod warning;

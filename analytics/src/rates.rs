@@ -173,8 +173,15 @@ mod tests {
             ..Measures::default()
         };
         let r = rates(&m);
-        assert_eq!((r.resolution, r.satisfaction, r.on_time), (None, None, None));
-        assert!(close(r.score, 0.5), "only the response rate counts: {:?}", r.score);
+        assert_eq!(
+            (r.resolution, r.satisfaction, r.on_time),
+            (None, None, None)
+        );
+        assert!(
+            close(r.score, 0.5),
+            "only the response rate counts: {:?}",
+            r.score
+        );
         assert_eq!(rates(&Measures::default()).score, None);
     }
 

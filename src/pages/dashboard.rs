@@ -92,7 +92,7 @@ pub async fn page(
         .or_page(&caller)?;
     let now = hotline.now.get();
     let scope = caller.scope.clone();
-    let since = start_of_today(&hotline);
+    let since = service::midnight(&hotline, service::today(&hotline)).unwrap_or(now);
     let today = hotline
         .db
         .run(move |c| board::counts_since(c, &scope, since))
@@ -186,14 +186,4 @@ pub async fn page(
             mood_areas => moods(by_area),
         },
     )
-}
-
-/// Midnight today in China time.
-fn start_of_today(hotline: &Hotline) -> chrono::DateTime<chrono::Utc> {
-    let tz = hotline.time.snapshot().calendar.tz();
-    let now = hotline.now.get();
-    service::today(hotline)
-        .and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(tz).earliest())
-        .map_or(now, |t| t.with_timezone(&chrono::Utc))
 }

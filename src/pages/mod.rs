@@ -8,6 +8,7 @@
 mod act;
 mod agent_console;
 mod answers;
+mod dashboard;
 mod detail;
 mod knowledge;
 mod list;
@@ -22,7 +23,6 @@ mod rules;
 mod suggest;
 mod time_rules;
 mod wallboard;
-mod dashboard;
 mod workbench;
 
 use actix_web::http::StatusCode;

@@ -385,6 +385,18 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     TestApp::new(base, db, child)
 }
 
+/// [`spawn_app`] with the demo's area boundaries imported (the heat maps and the areas of
+/// appeals located by their position).
+pub async fn spawn_with_areas(backend: Backend) -> TestApp {
+    let mut db = TestDb::new(backend);
+    seed(db.db());
+    let r = hotline::import::areas::import(db.db(), hotline::demo::AREAS_GEOJSON).expect("areas");
+    assert!(r.is_ok(), "{r}");
+    db.close();
+    let (child, base) = start(&db, &["serve"], &[]);
+    TestApp::new(base, db, child)
+}
+
 /// [`spawn_app`] with the knowledge base's reviewers and the demo's published answers.
 pub async fn spawn_with_answers(backend: Backend) -> TestApp {
     let mut db = TestDb::new(backend);

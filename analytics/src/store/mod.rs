@@ -164,7 +164,10 @@ impl FactRow {
 }
 
 /// The stored facts of `ids`.
-pub fn facts_of(conn: &mut DbConn, ids: &[TicketId]) -> Result<HashMap<TicketId, Fact>, StoreError> {
+pub fn facts_of(
+    conn: &mut DbConn,
+    ids: &[TicketId],
+) -> Result<HashMap<TicketId, Fact>, StoreError> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         let keys: Vec<String> = chunk.iter().map(ToString::to_string).collect();
@@ -193,7 +196,10 @@ pub fn save_facts(conn: &mut DbConn, facts: &[Fact]) -> Result<(), StoreError> {
 /// Inserts facts of tickets that have none (a rebuild, after clearing).
 pub fn insert_facts(conn: &mut DbConn, facts: &[Fact]) -> Result<(), StoreError> {
     for chunk in facts.chunks(200) {
-        let rows = chunk.iter().map(FactRow::of).collect::<Result<Vec<_>, _>>()?;
+        let rows = chunk
+            .iter()
+            .map(FactRow::of)
+            .collect::<Result<Vec<_>, _>>()?;
         hotline_core::insert_all!(&mut *conn, analytics_facts::table, rows)?;
     }
     Ok(())

@@ -125,7 +125,11 @@ macro_rules! filtered {
             q = q.filter(r::area_id.eq_any(a.clone()));
         }
         if let Some(s) = &f.scope {
-            q = q.filter(r::unit_id.eq_any(s.clone()).or(r::area_id.eq_any(s.clone())));
+            q = q.filter(
+                r::unit_id
+                    .eq_any(s.clone())
+                    .or(r::area_id.eq_any(s.clone())),
+            );
         }
         q
     }};
@@ -149,8 +153,7 @@ macro_rules! grouped_by {
                     .into_boxed(),
                 f
             );
-            Ok(q
-                .load::<(String, Sums)>(conn)?
+            Ok(q.load::<(String, Sums)>(conn)?
                 .into_iter()
                 .map(|(k, s)| (k, measures(s)))
                 .collect())
@@ -158,9 +161,17 @@ macro_rules! grouped_by {
     };
 }
 
-grouped_by!(by_day, r::day, "The sums per day (`YYYY-MM-DD`), oldest first.");
+grouped_by!(
+    by_day,
+    r::day,
+    "The sums per day (`YYYY-MM-DD`), oldest first."
+);
 grouped_by!(by_unit, r::unit_id, "The sums per handling unit.");
-grouped_by!(by_area, r::area_id, "The sums per area (street or district).");
+grouped_by!(
+    by_area,
+    r::area_id,
+    "The sums per area (street or district)."
+);
 grouped_by!(by_category, r::category_id, "The sums per category.");
 grouped_by!(by_status, r::status, "The sums per status.");
 grouped_by!(by_channel, r::channel, "The sums per channel.");

@@ -290,8 +290,8 @@ pub fn enqueue_with(
     domain: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    use base64::Engine;
     use crate::scheduler::schema::mail_attachments as a;
+    use base64::Engine;
     let key = message.dedupe_key.clone();
     if enqueue(conn, vec![message], domain, now)? == 0 {
         return Ok(false);
@@ -316,8 +316,8 @@ pub fn enqueue_with(
 
 /// The files of the message `id`, in order.
 pub fn attachments(conn: &mut DbConn, id: &str) -> Result<Vec<NewAttachment>, StoreError> {
-    use base64::Engine;
     use crate::scheduler::schema::mail_attachments as a;
+    use base64::Engine;
     let rows: Vec<(String, String, String)> = a::table
         .filter(a::outbox_id.eq(id))
         .order(a::position.asc())

@@ -112,7 +112,11 @@ impl Sender {
         })
     }
 
-    fn build(&self, m: &Message, files: &[outbox::NewAttachment]) -> Result<lettre::Message, String> {
+    fn build(
+        &self,
+        m: &Message,
+        files: &[outbox::NewAttachment],
+    ) -> Result<lettre::Message, String> {
         let to: Mailboxes = m
             .recipients
             .join(", ")
