@@ -5,8 +5,8 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    actions, analytics, auth, catalogue, claims, dispatch, events, knowledge, ops, queues, robot, tickets,
-    time_rules, users,
+    actions, analytics, auth, catalogue, claims, dispatch, events, knowledge, ops, queues, robot,
+    tickets, time_rules, users,
 };
 
 #[derive(OpenApi)]

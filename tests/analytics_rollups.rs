@@ -44,23 +44,93 @@ fn action(desk: &Desk, n: u8) -> (&storage_support::Staff, Action) {
     match n {
         0 => (&t.dispatcher, dispatch(&t.a2)),
         1 => (&t.a2, Action::Sign),
-        2 => (&t.a2, Action::Reply { reply: reason("已处理完毕，特此答复。") }),
-        3 => (&t.agent, Action::ReturnVisit { reached: true, note: None }),
-        4 => (&t.agent, Action::Rate { rating: Rating::Satisfied, comment: None }),
-        5 => (&t.agent, Action::Rate { rating: Rating::Dissatisfied, comment: None }),
-        6 => (&t.agent, Action::Close { resolution: reason("已办结。") }),
-        7 => (&t.a2, Action::Return { reason: reason("不属于本单位职责") }),
+        2 => (
+            &t.a2,
+            Action::Reply {
+                reply: reason("已处理完毕，特此答复。"),
+            },
+        ),
+        3 => (
+            &t.agent,
+            Action::ReturnVisit {
+                reached: true,
+                note: None,
+            },
+        ),
+        4 => (
+            &t.agent,
+            Action::Rate {
+                rating: Rating::Satisfied,
+                comment: None,
+            },
+        ),
+        5 => (
+            &t.agent,
+            Action::Rate {
+                rating: Rating::Dissatisfied,
+                comment: None,
+            },
+        ),
+        6 => (
+            &t.agent,
+            Action::Close {
+                resolution: reason("已办结。"),
+            },
+        ),
+        7 => (
+            &t.a2,
+            Action::Return {
+                reason: reason("不属于本单位职责"),
+            },
+        ),
         8 => (
             &t.dispatcher,
-            Action::Rule { ruling: reason("重新派单"), decision: Ruling::SendBack },
+            Action::Rule {
+                ruling: reason("重新派单"),
+                decision: Ruling::SendBack,
+            },
         ),
-        9 => (&t.a2, Action::Suspend { reason: reason("等待市民补充材料") }),
+        9 => (
+            &t.a2,
+            Action::Suspend {
+                reason: reason("等待市民补充材料"),
+            },
+        ),
         10 => (&t.a2, Action::Resume),
-        11 => (&t.a2, Action::RequestExtension { days: 5, reason: reason("需协调多个部门") }),
-        12 => (&t.dispatcher, Action::ApproveExtension { days: None, note: None }),
-        13 => (&t.agent, Action::Redo { reason: reason("市民不满意，重新办理") }),
-        14 => (&t.agent, Action::Answer { answer: reason("已当场答复政策。"), article: None }),
-        _ => (&t.a2, Action::PassDown { to: t.street.unit.clone(), note: None }),
+        11 => (
+            &t.a2,
+            Action::RequestExtension {
+                days: 5,
+                reason: reason("需协调多个部门"),
+            },
+        ),
+        12 => (
+            &t.dispatcher,
+            Action::ApproveExtension {
+                days: None,
+                note: None,
+            },
+        ),
+        13 => (
+            &t.agent,
+            Action::Redo {
+                reason: reason("市民不满意，重新办理"),
+            },
+        ),
+        14 => (
+            &t.agent,
+            Action::Answer {
+                answer: reason("已当场答复政策。"),
+                article: None,
+            },
+        ),
+        _ => (
+            &t.a2,
+            Action::PassDown {
+                to: t.street.unit.clone(),
+                note: None,
+            },
+        ),
     }
 }
 
@@ -73,28 +143,42 @@ const TYPES: [AppealType; 6] = [
     AppealType::Praise,
 ];
 
-type Snapshot = (Vec<Vec<String>>, Vec<(String, i64, String, String, String, i64)>, usize);
+type Snapshot = (
+    Vec<Vec<String>>,
+    Vec<(String, i64, String, String, String, i64)>,
+    usize,
+);
 
 fn snapshot(db: &hotline_core::Db) -> Snapshot {
     use analytics_rollups as r;
     let mut c = db.get().unwrap();
-    let rows: Vec<(String, String, String, String, String, String, String, i64, i64, i64)> =
-        r::table
-            .select((
-                r::day,
-                r::category_id,
-                r::unit_id,
-                r::area_id,
-                r::channel,
-                r::appeal_type,
-                r::status,
-                r::tickets,
-                r::signed_in_time,
-                r::handling_minutes,
-            ))
-            .order((r::day, r::unit_id, r::status, r::appeal_type, r::area_id))
-            .load(&mut *c)
-            .unwrap();
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        i64,
+    )> = r::table
+        .select((
+            r::day,
+            r::category_id,
+            r::unit_id,
+            r::area_id,
+            r::channel,
+            r::appeal_type,
+            r::status,
+            r::tickets,
+            r::signed_in_time,
+            r::handling_minutes,
+        ))
+        .order((r::day, r::unit_id, r::status, r::appeal_type, r::area_id))
+        .load(&mut *c)
+        .unwrap();
     // Every measure, through the generic sums, per key.
     let mut full: Vec<Vec<String>> = rows.iter().map(|x| vec![format!("{x:?}")]).collect();
     let measures: Vec<(String, String, i64, i64, i64, i64, i64, i64, i64, i64)> = r::table
@@ -125,7 +209,11 @@ fn snapshot(db: &hotline_core::Db) -> Snapshot {
             analytics_cells::area_id,
             analytics_cells::tickets,
         ))
-        .order((analytics_cells::day, analytics_cells::cell, analytics_cells::appeal_type))
+        .order((
+            analytics_cells::day,
+            analytics_cells::cell,
+            analytics_cells::appeal_type,
+        ))
         .load(&mut *c)
         .unwrap();
     let facts: i64 = analytics_facts::table.count().get_result(&mut *c).unwrap();
@@ -150,7 +238,11 @@ async fn rollups_equal_a_rebuild(backend: Backend) {
                     for op in ops {
                         match op {
                             Op::Receive(k) => {
-                                let urgency = if k == 5 { Urgency::Urgent } else { Urgency::Normal };
+                                let urgency = if k == 5 {
+                                    Urgency::Urgent
+                                } else {
+                                    Urgency::Normal
+                                };
                                 ids.push(desk.receive(TYPES[usize::from(k)], urgency).await.id);
                             }
                             Op::Act(i, a) if !ids.is_empty() => {
@@ -160,14 +252,18 @@ async fn rollups_equal_a_rebuild(backend: Backend) {
                                 let _ = desk.try_act(who, id, act).await;
                             }
                             Op::Act(..) => {}
-                            Op::Wait(h) => desk.at(desk.h.now.get() + Duration::hours(i64::from(h))),
+                            Op::Wait(h) => {
+                                desk.at(desk.h.now.get() + Duration::hours(i64::from(h)))
+                            }
                             Op::Round => {
                                 desk.h.bus.sequence_now(desk.db()).await.unwrap();
                                 rollups.catch_up().await.unwrap();
                             }
                         }
                     }
-                    let total = total_tickets.fetch_add(ids.len(), std::sync::atomic::Ordering::SeqCst) + ids.len();
+                    let total = total_tickets
+                        .fetch_add(ids.len(), std::sync::atomic::Ordering::SeqCst)
+                        + ids.len();
                     desk.h.bus.sequence_now(desk.db()).await.unwrap();
                     rollups.catch_up().await.unwrap();
                     let kept = snapshot(desk.db());
@@ -185,7 +281,13 @@ async fn rollups_equal_a_rebuild(backend: Backend) {
             Ok(())
         })
         .unwrap();
-    assert!(total_tickets.into_inner() > 0, "the workloads received tickets");
+    assert!(
+        total_tickets.into_inner() > 0,
+        "the workloads received tickets"
+    );
 }
 
-both_backends!(rollups_equal_a_rebuild_after_random_work, rollups_equal_a_rebuild);
+both_backends!(
+    rollups_equal_a_rebuild_after_random_work,
+    rollups_equal_a_rebuild
+);

@@ -62,16 +62,37 @@ async fn early_warning(backend: Backend) {
     desk.at(monday_10());
 
     // The leader is told once, whatever the number of runs.
-    let notices = Notices::new("12345 <noreply@hotline.example>", Some("https://h.example".into()))
-        .unwrap();
-    assert_eq!(hotline::analytics::notify_warnings(&desk.h, &rollups, &notices).await.unwrap(), 1);
-    assert_eq!(hotline::analytics::notify_warnings(&desk.h, &rollups, &notices).await.unwrap(), 0);
+    let notices = Notices::new(
+        "12345 <noreply@hotline.example>",
+        Some("https://h.example".into()),
+    )
+    .unwrap();
+    assert_eq!(
+        hotline::analytics::notify_warnings(&desk.h, &rollups, &notices)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        hotline::analytics::notify_warnings(&desk.h, &rollups, &notices)
+            .await
+            .unwrap(),
+        0
+    );
     let queued = outbox::list(&mut desk.db().get().unwrap(), None, None, 10).unwrap();
     assert_eq!(queued.len(), 1);
     let m = &queued[0];
     assert_eq!(m.recipients, ["leader@a.example"]);
-    assert!(m.subject.contains("桂花坪街道") && m.subject.contains("预警"), "{}", m.subject);
-    assert!(m.body.contains("共 18 件") && m.body.contains("https://h.example/dashboard"), "{}", m.body);
+    assert!(
+        m.subject.contains("桂花坪街道") && m.subject.contains("预警"),
+        "{}",
+        m.subject
+    );
+    assert!(
+        m.body.contains("共 18 件") && m.body.contains("https://h.example/dashboard"),
+        "{}",
+        m.body
+    );
 }
 
 both_backends!(a_burst_is_flagged_and_told_once, early_warning);

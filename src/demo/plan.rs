@@ -259,7 +259,10 @@ pub fn build(h: &Hotline) -> anyhow::Result<Plan> {
                 .map(|s| s.code.clone())
         });
         let place = named_street.or_else(|| district.map(|d| d.code.clone()));
-        let at = place.as_deref().filter(|_| i % 3 != 2).and_then(|c| position(i, c));
+        let at = place
+            .as_deref()
+            .filter(|_| i % 3 != 2)
+            .and_then(|c| position(i, c));
         let (main, below) = match district {
             Some(d) => {
                 let streets = streets_of(d);

@@ -93,4 +93,3 @@ pub fn sender(db: &Db, now: &Now, port: u16, max_attempts: i32) -> Sender {
     };
     Sender::new(db.clone(), now.clone(), cfg).expect("sender")
 }
-
