@@ -113,6 +113,11 @@ pub enum LoadgenCommand {
     /// and the centre's dispatchers with live bearer sessions (one shared password hash, no
     /// logins), and per unit one ticket in handling; writes the tokens file.
     WsSetup(crate::loadgen::ws::setup::WsSetupArgs),
+    /// Fills the database with --tickets realistic tickets and their full histories (made by the
+    /// state machine, so `hotline rebuild` finds nothing to repair) for the analytics scale test:
+    /// COPY on PostgreSQL, batched inserts on SQLite. Imports the demo org tree first if the
+    /// database has none. Run it with the server stopped, then `hotline analytics rebuild`.
+    Seed(crate::loadgen::seed::SeedArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -465,6 +470,13 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 .enable_all()
                 .build()?
                 .block_on(crate::loadgen::ws::setup::run(hotline, args, out))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Loadgen(LoadgenCommand::Seed(args)) => {
+            let s = settings(cli, &args.data, None)?;
+            crate::telemetry::init(s.log_format);
+            let hotline = crate::server::open(&s)?;
+            crate::loadgen::seed::run(&hotline, &s, args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin(AdminCommand::Open311Key(cmd)) => {

@@ -149,21 +149,26 @@ type Snapshot = (
     usize,
 );
 
+/// A rollup row's key and three of its measures.
+type KeyRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+);
+/// A rollup row's day, status and the rest of its measures (some summed).
+type MeasureRow = (String, String, i64, i64, i64, i64, i64, i64, i64, i64);
+
 fn snapshot(db: &hotline_core::Db) -> Snapshot {
     use analytics_rollups as r;
     let mut c = db.get().unwrap();
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        i64,
-        i64,
-        i64,
-    )> = r::table
+    let rows: Vec<KeyRow> = r::table
         .select((
             r::day,
             r::category_id,
@@ -181,7 +186,7 @@ fn snapshot(db: &hotline_core::Db) -> Snapshot {
         .unwrap();
     // Every measure, through the generic sums, per key.
     let mut full: Vec<Vec<String>> = rows.iter().map(|x| vec![format!("{x:?}")]).collect();
-    let measures: Vec<(String, String, i64, i64, i64, i64, i64, i64, i64, i64)> = r::table
+    let measures: Vec<MeasureRow> = r::table
         .select((
             r::day,
             r::status,

@@ -15,7 +15,6 @@ use browser_support::{Screen, js, nothing_ran, session, sign_in, start_driver, w
 use common::Backend;
 use serde_json::{Value, json};
 
-
 const PAYLOAD: &str = "<script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\">";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,6 +2,7 @@
 //! server, and report latency percentiles from an HDR histogram.
 
 pub mod intake;
+pub mod seed;
 pub mod ws;
 
 use std::time::Duration;
