@@ -216,7 +216,11 @@ pub fn build(h: &Hotline) -> anyhow::Result<Plan> {
                 rect.min().y + fy * rect.height(),
             );
             if shape.contains(&p) {
-                return Some((p.y(), p.x()));
+                // Six decimals (about 0.1 m), as a device reports them: a value with more digits
+                // than JSON's shortest form holds would not read back bit for bit from the
+                // event's payload, and the ticket row must be exactly the fold of its events.
+                let six = |x: f64| (x * 1e6).round() / 1e6;
+                return Some((six(p.y()), six(p.x())));
             }
         }
         None
