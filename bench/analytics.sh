@@ -79,7 +79,8 @@ for span in month year; do
     "rates?$q&group=category" "rates?$q&group=area" "rates?$q&group=month" \
     "heatmap/areas?$q&level=street" "heatmap/hex?$q&resolution=8" "heatmap.svg?$q" \
     "heatmap.png?$q&kind=hex" "charts/trend.svg?$q" "warnings?to=$last" "hot-issues?$q"; do
-    table+=("| $span | \`/api/v1/analytics/${path%%\?*}${path#*$q}\` | $(time_ms "/api/v1/analytics/$path") |")
+    label=$(echo "$path" | sed "s/$q//; s/?&/?/; s/[?&]\$//")
+    table+=("| $span | \`/api/v1/analytics/$label\` | $(time_ms "/api/v1/analytics/$path") |")
   done
   table+=("| $span | the dashboard page \`/dashboard\` | $(time_ms "/dashboard?$q") |")
 done
