@@ -154,13 +154,46 @@ pub fn cell_of(latitude: Option<f64>, longitude: Option<f64>) -> Option<i64> {
     i64::try_from(u64::from(ll.to_cell(CELL_RESOLUTION))).ok()
 }
 
+/// What an appeal's text adds: (reads negative, score × 1000). The text never changes after
+/// receipt, so a fact already stored for the ticket carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mood {
+    pub negative: i64,
+    pub sentiment_milli: i64,
+}
+
+impl Mood {
+    /// Analyses the appeal's title and detail (jieba: the costly part of a fact).
+    pub fn of(t: &Ticket) -> Self {
+        let mood = sentiment::analyze(&format!("{}。{}", t.title, t.detail));
+        Self {
+            negative: flag(mood.polarity == Polarity::Negative),
+            // The score is in [-1, 1], so the product fits easily.
+            #[allow(clippy::cast_possible_truncation)]
+            sentiment_milli: (mood.score * 1000.0).round() as i64,
+        }
+    }
+
+    /// The mood a stored fact holds.
+    pub fn stored(f: &Fact) -> Self {
+        Self {
+            negative: f.measures.negative,
+            sentiment_milli: f.measures.sentiment_milli,
+        }
+    }
+}
+
 /// The fact of `t` now.
 pub fn fact_of(t: &Ticket, places: &Areas, calendar: &WorkCalendar) -> Fact {
+    fact_with(t, places, calendar, Mood::of(t))
+}
+
+/// The fact of `t` now, with its text's mood already known.
+pub fn fact_with(t: &Ticket, places: &Areas, calendar: &WorkCalendar, mood: Mood) -> Fact {
     let handling = match (t.dispatched_at, t.replied_at) {
         (Some(from), Some(to)) => calendar.working_minutes_between(from, to).ok(),
         _ => None,
     };
-    let mood = sentiment::analyze(&format!("{}。{}", t.title, t.detail));
     let closed = t.status == Status::Closed;
     let measures = Measures {
         tickets: 1,
@@ -181,10 +214,8 @@ pub fn fact_of(t: &Ticket, places: &Areas, calendar: &WorkCalendar) -> Fact {
         extended: flag(t.extension == ExtensionState::Approved),
         handled: flag(handling.is_some()),
         handling_minutes: handling.unwrap_or(0),
-        negative: flag(mood.polarity == Polarity::Negative),
-        // The score is in [-1, 1], so the product fits easily.
-        #[allow(clippy::cast_possible_truncation)]
-        sentiment_milli: (mood.score * 1000.0).round() as i64,
+        negative: mood.negative,
+        sentiment_milli: mood.sentiment_milli,
     };
     Fact {
         ticket_id: t.id,

@@ -217,7 +217,11 @@ fn refresh(
     let mut deltas = Deltas::default();
     let mut changed = Vec::with_capacity(now.len());
     for t in now {
-        let fact = facts::fact_of(t, areas, calendar);
+        // The text's mood is kept from the stored fact: only a new ticket is analysed.
+        let mood = old
+            .get(&t.id)
+            .map_or_else(|| facts::Mood::of(t), facts::Mood::stored);
+        let fact = facts::fact_with(t, areas, calendar, mood);
         match old.get(&t.id) {
             Some(before) if *before == fact => continue,
             Some(before) => deltas.add(before, -1),
