@@ -11,8 +11,10 @@ use crate::scope::Scope;
 use crate::store::{parse_col, parse_opt};
 use crate::ticket::{Status, Ticket};
 
+/// Every column is bound on insert (a `None` is NULL, never the column's DEFAULT: no nullable
+/// column has one), so bulk paths such as PostgreSQL's binary COPY take the row as it is.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = tickets, treat_none_as_null = true)]
+#[diesel(table_name = tickets, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct TicketRow {
     pub id: String,
     pub number: String,

@@ -11,7 +11,7 @@ use super::appeal::{self, Matter};
 use super::clock::SeedClock;
 use super::flow;
 use super::rhythm::{self, Day};
-use super::rows::{Batch, EventOut, Group, TicketOut, TicketUnitOut};
+use super::rows::{Batch, EventOut, Group, TicketUnitOut};
 use super::story::Story;
 use super::texts::Vocab;
 use super::world::World;
@@ -19,7 +19,7 @@ use super::world::World;
 /// The batch being filled.
 #[derive(Default)]
 struct Pending {
-    tickets: Vec<TicketOut>,
+    tickets: Vec<TicketRow>,
     groups: Vec<Group>,
 }
 
@@ -165,9 +165,7 @@ impl Generator {
             units,
             events,
         });
-        batch
-            .tickets
-            .push(TicketOut::from(TicketRow::from(&story.t)));
+        batch.tickets.push(TicketRow::from(&story.t));
         Ok(())
     }
 }
