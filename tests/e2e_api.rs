@@ -68,6 +68,18 @@ async fn api_edges(backend: Backend) {
         .await
         .expect("json");
     assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
+    // Schemas are keyed by their name alone: two types of one name would leave one of them
+    // described by the other (see `schema_names_are_unique`). Spot-check the pairs that collided.
+    let schemas = &doc["components"]["schemas"];
+    let level = schemas["Level"]["enum"].as_array().expect("org Level");
+    assert!(level.iter().any(|v| v == "city"), "{level:?}");
+    assert!(
+        schemas["Rule"]["properties"]["kind"].is_object(),
+        "{}",
+        schemas["Rule"]
+    );
+    assert!(schemas["EarlyWarningRule"]["properties"]["window_days"].is_object());
+    assert!(schemas["EarlyWarningLevel"]["enum"].is_array());
     let paths = doc["paths"].as_object().expect("paths");
     assert!(paths.len() >= 15, "only {} paths", paths.len());
     let mut writes = 0;
@@ -314,3 +326,93 @@ async fn api_edges(backend: Backend) {
 }
 
 both_backends!(api_edges_and_openapi, api_edges);
+
+/// Every type the OpenAPI document describes has its own schema name: utoipa keys components by
+/// name, so a second `Rule` silently replaced the routing rule's schema with the warning rule's and
+/// every rule answer broke the document (schemathesis found it). Reads the workspace's sources:
+/// each `#[derive(.., ToSchema, ..)]` type, under its `#[schema(as = ..)]` name when it has one.
+#[test]
+fn schema_names_are_unique() {
+    use std::collections::BTreeMap;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut names: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut dirs = vec![root.join("src")];
+    for member in [
+        "analytics",
+        "console",
+        "core",
+        "dispatch",
+        "intake",
+        "knowledge",
+    ] {
+        dirs.push(root.join(member).join("src"));
+    }
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 50, "only {} source files", files.len());
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("#[derive(") {
+            rest = &rest[at + "#[derive(".len()..];
+            let close = rest.find(")]").expect("derive closes");
+            if !rest[..close].contains("ToSchema") {
+                continue;
+            }
+            // The item follows its attributes: the first `struct`/`enum` line.
+            let mut alias = None;
+            let mut name = None;
+            for line in rest[close..].lines().take(30) {
+                let line = line.trim();
+                if let Some(a) = line.strip_prefix("#[schema(")
+                    && let Some(i) = a.find("as = ")
+                {
+                    let a = &a[i + 5..];
+                    let end = a.find([',', ')']).unwrap_or(a.len());
+                    alias = Some(
+                        a[..end]
+                            .rsplit("::")
+                            .next()
+                            .expect("name")
+                            .trim()
+                            .to_owned(),
+                    );
+                }
+                let item = line.strip_prefix("pub ").unwrap_or(line);
+                let item = if item.starts_with("pub(") {
+                    item.split_once(") ").map_or(item, |(_, r)| r)
+                } else {
+                    item
+                };
+                if let Some(n) = item.strip_prefix("struct ").or(item.strip_prefix("enum ")) {
+                    let end = n
+                        .find(|c: char| !c.is_alphanumeric() && c != '_')
+                        .unwrap_or(n.len());
+                    name = Some(n[..end].to_owned());
+                    break;
+                }
+            }
+            let name = name
+                .unwrap_or_else(|| panic!("no item after a ToSchema derive in {}", path.display()));
+            names.entry(alias.unwrap_or(name)).or_default().push(
+                path.strip_prefix(root)
+                    .expect("inside")
+                    .display()
+                    .to_string(),
+            );
+        }
+    }
+    assert!(names.len() > 100, "only {} schema types found", names.len());
+    assert!(names.contains_key("Level") && names.contains_key("EarlyWarningLevel"));
+    let repeated: Vec<_> = names.iter().filter(|(_, at)| at.len() > 1).collect();
+    assert!(repeated.is_empty(), "schema names used twice: {repeated:?}");
+}

@@ -49,6 +49,7 @@ use serde::{Deserialize, Serialize};
 
 /// The parameters of the rule; [`Rule::default`] is the documented default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = EarlyWarningRule)]
 pub struct Rule {
     /// The latest window, in days.
     pub window_days: u32,
@@ -81,6 +82,7 @@ impl Default for Rule {
 
 /// How serious a warning is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = EarlyWarningLevel)]
 #[serde(rename_all = "snake_case")]
 #[derive(strum::Display, strum::EnumString, strum::AsRefStr)]
 #[strum(serialize_all = "snake_case")]
