@@ -336,17 +336,17 @@ fn schema_names_are_unique() {
     use std::collections::BTreeMap;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut names: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // The root crate and the workspace's members, as Cargo.toml lists them.
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
+    let members = manifest
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("members = ["))
+        .expect("workspace members");
     let mut dirs = vec![root.join("src")];
-    for member in [
-        "analytics",
-        "console",
-        "core",
-        "dispatch",
-        "intake",
-        "knowledge",
-    ] {
-        dirs.push(root.join(member).join("src"));
+    for member in members.trim_end_matches(']').split(',') {
+        dirs.push(root.join(member.trim().trim_matches('"')).join("src"));
     }
+    assert!(dirs.len() > 5, "members: {members}");
     let mut files = Vec::new();
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).expect("read dir") {
